@@ -1,0 +1,315 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { CacheStore, EntityRead, MergeBatch, RelationRead } from '../core/cache-store.js';
+import { decodeRows, planDecode, type DecodePlan, type KeyValue, type Row } from '../core/codec.js';
+import type { ColumnType, CompiledEntity, CompiledRelation, CompiledSchema } from '../core/schema.js';
+import { keysJson, quoteSqlite as q, SqliteConnection } from '../sqlite/connection.js';
+
+/** Options of {@link sqliteCache}. */
+export interface SqliteCacheOptions {
+  /** How long a statement waits for another process's write lock, in ms. Default 10000. */
+  busyTimeoutMs?: number;
+  /** SQLite page cache size in KiB. Default 65536 (64 MiB). */
+  cacheSizeKiB?: number;
+  /** `PRAGMA synchronous`. Default `NORMAL` (durable across process crashes in WAL mode). */
+  synchronous?: 'OFF' | 'NORMAL' | 'FULL';
+}
+
+/**
+ * A cache in a SQLite file (or in memory when `filename` is omitted or `:memory:`), through the
+ * asynchronous `sqlite3` driver: it never blocks the event loop.
+ *
+ * @example
+ * await openStore(schema, { origin: mysqlOrigin(url), cache: sqliteCache('cache.db') });
+ */
+export function sqliteCache(filename = ':memory:', options: SqliteCacheOptions = {}): CacheStore {
+  if (typeof filename !== 'string' || filename === '') throw new TypeError(`sqliteCache: expected a file name, got ${JSON.stringify(filename)}`);
+  return new SqliteCacheStore(filename, options);
+}
+
+const STORAGE: Readonly<Record<ColumnType, string>> = {
+  integer: 'INTEGER', bigint: 'TEXT', real: 'REAL', decimal: 'TEXT', text: 'TEXT',
+  boolean: 'INTEGER', datetime: 'INTEGER', json: 'TEXT', blob: 'BLOB',
+};
+const DECODED: ReadonlySet<ColumnType> = new Set<ColumnType>(['bigint', 'boolean', 'datetime', 'json']);
+
+type Encoder = (value: unknown) => unknown;
+const ENCODERS: Readonly<Partial<Record<ColumnType, Encoder>>> = {
+  bigint: (v) => String(v),
+  boolean: (v) => (v ? 1 : 0),
+  datetime: (v) => {
+    const t = (v as Date).getTime();
+    return Number.isNaN(t) ? null : t;
+  },
+  json: (v) => JSON.stringify(v),
+  blob: (v) => (v as Buffer).toString('hex'),
+};
+
+/** Per-entity SQL and codecs, built once at open. */
+interface TablePlan {
+  readonly kind: string;
+  readonly decode: DecodePlan;
+  readonly readEntities: string;
+  readonly upsert: string;
+  readonly encoders: readonly (Encoder | undefined)[];
+  readonly names: readonly string[];
+  /** Selects the key and every dependent foreign key of rows; the WHERE is appended per use. */
+  readonly selectForRemoval: string;
+  readonly deleteRows: string;
+}
+
+const MARK_SQL =
+  'INSERT INTO ever_loaded (kind, key, loaded_at) SELECT ?, value, ? FROM json_each(?) WHERE true ' +
+  'ON CONFLICT (kind, key) DO UPDATE SET loaded_at = excluded.loaded_at';
+const UNMARK_SQL = 'DELETE FROM ever_loaded WHERE kind = ? AND key IN (SELECT value FROM json_each(?))';
+
+/** @internal The `CacheStore` over SQLite. */
+export class SqliteCacheStore implements CacheStore {
+  readonly description: string;
+  readonly #filename: string;
+  readonly #options: SqliteCacheOptions;
+  readonly #writes: LimitFunction = pLimit(1);
+  readonly #tables = new Map<CompiledEntity, TablePlan>();
+  readonly #relationReads = new Map<CompiledRelation, string>();
+  #db: SqliteConnection | undefined;
+  #closed: Promise<void> | undefined;
+  #statementsBefore = 0;
+
+  constructor(filename: string, options: SqliteCacheOptions) {
+    this.#filename = filename;
+    this.#options = options;
+    this.description = `SQLite cache ${filename}`;
+  }
+
+  get statementCount(): number {
+    return this.#statementsBefore + (this.#db?.statements ?? 0);
+  }
+
+  async open(schema: CompiledSchema): Promise<void> {
+    const db = await SqliteConnection.open(this.#filename);
+    const { busyTimeoutMs = 10000, cacheSizeKiB = 65536, synchronous = 'NORMAL' } = this.#options;
+    try {
+      const memory = this.#filename === ':memory:' || this.#filename === '';
+      await db.exec(
+        `PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)};` +
+          (memory ? '' : 'PRAGMA journal_mode = WAL;') +
+          `PRAGMA synchronous = ${synchronous}; PRAGMA cache_size = ${-Math.trunc(cacheSizeKiB)}; PRAGMA temp_store = MEMORY;`,
+      );
+      await db.exec(
+        'BEGIN IMMEDIATE;' +
+          'CREATE TABLE IF NOT EXISTS adbv_meta (name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL) WITHOUT ROWID;' +
+          'CREATE TABLE IF NOT EXISTS ever_loaded (kind TEXT NOT NULL, key ANY NOT NULL, loaded_at INTEGER NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;' +
+          'COMMIT;',
+      );
+      await this.#migrate(db, schema);
+    } catch (error) {
+      await db.close().catch(() => undefined);
+      throw new Error(`${this.description}: cannot open: ${(error as Error).message}`, { cause: error });
+    }
+    for (const entity of schema.entities) this.#tables.set(entity, planTable(entity));
+    for (const rel of schema.relations) if (rel.kind !== 'belongsTo') this.#relationReads.set(rel, relationReadSql(rel));
+    this.#db = db;
+  }
+
+  /**
+   * Creates missing tables; a table or relation whose definition changed since the file was written is
+   * dropped with its completeness marks, so rows shaped for an old schema are never served.
+   */
+  async #migrate(db: SqliteConnection, schema: CompiledSchema): Promise<void> {
+    const stored = new Map((await db.all<{ name: string; fingerprint: string }>('SELECT name, fingerprint FROM adbv_meta')).map((r) => [r.name, r.fingerprint]));
+    let script = 'BEGIN IMMEDIATE;';
+    const setMeta = (name: string, fp: string) => `INSERT OR REPLACE INTO adbv_meta VALUES (${sqlString(name)}, ${sqlString(fp)});`;
+    for (const entity of schema.entities) {
+      const fp = JSON.stringify({ table: entity.table, key: entity.key.name, columns: entity.columns.map((c) => [c.name, c.type]) });
+      const name = `entity:${entity.name}`;
+      const old = stored.get(name);
+      if (old !== undefined && old !== fp) {
+        script += `DROP TABLE IF EXISTS ${q(JSON.parse(old).table)}; DELETE FROM ever_loaded WHERE kind = ${sqlString(entity.name)};`;
+        for (const dep of entity.dependents) script += `DELETE FROM ever_loaded WHERE kind = ${sqlString(dep.id)};`;
+      }
+      if (old !== fp) script += setMeta(name, fp);
+      const cols = entity.columns.map((c) => `${q(c.name)} ${STORAGE[c.type]}${c === entity.key ? ' NOT NULL' : ''}`);
+      script += `CREATE TABLE IF NOT EXISTS ${q(entity.table)} (${cols.join(', ')}, PRIMARY KEY (${q(entity.key.name)}));`;
+      for (const dep of entity.dependents) {
+        const idx = [dep.foreignKey, ...dep.orderBy].map((c) => q(c.name)).join(', ');
+        script += `CREATE INDEX IF NOT EXISTS ${q(`${entity.table}__${dep.source.name}_${dep.name}`)} ON ${q(entity.table)} (${idx});`;
+      }
+    }
+    for (const rel of schema.relations) {
+      const fp = JSON.stringify([rel.kind, rel.target.name, rel.foreignKey.name, rel.orderBy.map((c) => c.name)]);
+      const name = `relation:${rel.id}`;
+      const old = stored.get(name);
+      if (old !== undefined && old !== fp) script += `DELETE FROM ever_loaded WHERE kind = ${sqlString(rel.id)};`;
+      if (old !== fp) script += setMeta(name, fp);
+    }
+    await db.exec(script + 'COMMIT;').catch(async (error) => {
+      await db.exec('ROLLBACK').catch(() => undefined);
+      throw error;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed ??= (async () => {
+      const db = this.#db;
+      if (db === undefined) return;
+      await this.#writes(() => undefined);
+      this.#statementsBefore += db.statements;
+      this.#db = undefined;
+      await db.close();
+    })();
+    return this.#closed;
+  }
+
+  async readEntities(entity: CompiledEntity, keys: readonly KeyValue[]): Promise<EntityRead> {
+    const plan = this.#plan(entity);
+    const raw = await this.#conn().all<Row>(plan.readEntities, [keysJson(keys, false), plan.kind]);
+    decodeRows(raw, plan.decode);
+    const rows: Row[] = [];
+    const absentKeys: KeyValue[] = [];
+    const key = entity.key.name;
+    for (const row of raw) {
+      if (row.$a) absentKeys.push(row[key] as KeyValue);
+      else rows.push(row);
+    }
+    return { rows, absentKeys };
+  }
+
+  async readRelation(rel: CompiledRelation, keys: readonly KeyValue[]): Promise<RelationRead> {
+    const sql = this.#relationReads.get(rel);
+    if (sql === undefined) throw new Error(`${rel.id} is not a hasMany/hasOne relation`);
+    const raw = await this.#conn().all<Row>(sql, [keysJson(keys, false), rel.id]);
+    decodeRows(raw, this.#plan(rel.target).decode);
+    const key = rel.target.key.name;
+    const fk = rel.foreignKey.name;
+    let rows = raw;
+    const emptyKeys: KeyValue[] = [];
+    for (let i = 0; i < raw.length; i++) {
+      if ((raw[i] as Row)[key] === null) {
+        if (rows === raw) rows = raw.slice(0, i);
+        emptyKeys.push((raw[i] as Row)[fk] as KeyValue);
+      } else if (rows !== raw) rows.push(raw[i] as Row);
+    }
+    return { rows, emptyKeys };
+  }
+
+  merge(batch: MergeBatch): Promise<void> {
+    return this.#writes(() => this.#merge(batch));
+  }
+
+  async #merge(batch: MergeBatch): Promise<void> {
+    const db = this.#conn();
+    const { entity, rows, loadedAt, entityKeys, absentKeys, relation } = batch;
+    const plan = this.#plan(entity);
+    await db.run('BEGIN IMMEDIATE');
+    try {
+      if (absentKeys !== undefined && absentKeys.length > 0) {
+        const gone = await db.all<Row>(`${plan.selectForRemoval} WHERE ${q(entity.key.name)} IN (SELECT value FROM json_each(?))`, [keysJson(absentKeys, false)]);
+        await this.#remove(db, entity, plan, gone, false);
+      }
+      if (relation !== undefined) {
+        const kept = rows.map((r) => r[entity.key.name]);
+        const stale = await db.all<Row>(
+          `${plan.selectForRemoval} WHERE ${q(relation.rel.foreignKey.name)} IN (SELECT value FROM json_each(?)) AND ${q(entity.key.name)} NOT IN (SELECT value FROM json_each(?))`,
+          [keysJson(relation.keys, false), keysJson(kept, false)],
+        );
+        await this.#remove(db, entity, plan, stale, true);
+      }
+      if (rows.length > 0) await db.run(plan.upsert, [encodeRows(rows, plan)]);
+      if (entityKeys !== undefined && entityKeys.length > 0) await db.run(MARK_SQL, [plan.kind, loadedAt, keysJson(entityKeys, false)]);
+      if (relation !== undefined && relation.keys.length > 0) await db.run(MARK_SQL, [relation.rel.id, loadedAt, keysJson(relation.keys, false)]);
+      await db.run('COMMIT');
+    } catch (error) {
+      await db.run('ROLLBACK').catch(() => undefined);
+      throw new Error(`${this.description}: cannot write ${entity.name} rows: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /**
+   * Drops rows the origin no longer has where they were, and every mark that counted on them: the marks
+   * of relations whose group held them and (for rows that may live on elsewhere) their own entity marks.
+   */
+  async #remove(db: SqliteConnection, entity: CompiledEntity, plan: TablePlan, gone: Row[], unmarkEntity: boolean): Promise<void> {
+    if (gone.length === 0) return;
+    for (const dep of entity.dependents) {
+      const fks = gone.map((r) => r[dep.foreignKey.name]).filter((v) => v !== null);
+      if (fks.length > 0) await db.run(UNMARK_SQL, [dep.id, JSON.stringify(fks)]);
+    }
+    const keys = JSON.stringify(gone.map((r) => r[entity.key.name]));
+    if (unmarkEntity) await db.run(UNMARK_SQL, [plan.kind, keys]);
+    await db.run(plan.deleteRows, [keys]);
+  }
+
+  #conn(): SqliteConnection {
+    if (this.#db === undefined) throw new Error(`${this.description} is not open`);
+    return this.#db;
+  }
+
+  #plan(entity: CompiledEntity): TablePlan {
+    const plan = this.#tables.get(entity);
+    if (plan === undefined) throw new Error(`${this.description}: entity ${entity.name} is not in the schema it was opened with`);
+    return plan;
+  }
+}
+
+/** Bigints are stored as TEXT to stay exact; they are read back as text, then made bigints by the decoder. */
+function selectList(entity: CompiledEntity, alias: string, keyExpr?: string): string {
+  return entity.columns
+    .map((c) => (c === entity.key && keyExpr !== undefined ? `${keyExpr} AS ${q(c.name)}` : `${alias}.${q(c.name)}`))
+    .join(', ');
+}
+
+function planTable(entity: CompiledEntity): TablePlan {
+  const t = q(entity.table);
+  const key = q(entity.key.name);
+  const names = entity.columns.map((c) => c.name);
+  const values = entity.columns.map((c, i) => (c.type === 'blob' ? `unhex(value ->> ${i})` : `value ->> ${i}`));
+  const updates = entity.columns.filter((c) => c !== entity.key).map((c) => `${q(c.name)} = excluded.${q(c.name)}`);
+  const removalCols = [entity.key, ...entity.dependents.map((d) => d.foreignKey)];
+  return {
+    kind: entity.name,
+    decode: planDecode(entity, DECODED),
+    readEntities:
+      `SELECT ${selectList(entity, 't', `COALESCE(t.${key}, k.value)`)}, t.${key} IS NULL AS "$a" ` +
+      `FROM json_each(?1) k LEFT JOIN ${t} t ON t.${key} = k.value ` +
+      `WHERE t.${key} IS NOT NULL OR EXISTS (SELECT 1 FROM ever_loaded e WHERE e.kind = ?2 AND e.key = k.value)`,
+    upsert:
+      `INSERT INTO ${t} (${names.map(q).join(', ')}) SELECT ${values.join(', ')} FROM json_each(?) WHERE true ` +
+      `ON CONFLICT (${key}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
+    encoders: entity.columns.map((c) => ENCODERS[c.type]),
+    names,
+    selectForRemoval: `SELECT DISTINCT ${[...new Set(removalCols)].map((c) => q(c.name)).join(', ')} FROM ${t}`,
+    deleteRows: `DELETE FROM ${t} WHERE ${key} IN (SELECT value FROM json_each(?))`,
+  };
+}
+
+function relationReadSql(rel: CompiledRelation): string {
+  const target = rel.target;
+  const fk = q(rel.foreignKey.name);
+  const cols = target.columns.map((c) => (c === rel.foreignKey ? `COALESCE(t.${fk}, k.value) AS ${fk}` : `t.${q(c.name)}`));
+  return (
+    `SELECT ${cols.join(', ')} FROM json_each(?1) k ` +
+    `JOIN ever_loaded e ON e.kind = ?2 AND e.key = k.value ` +
+    `LEFT JOIN ${q(target.table)} t ON t.${fk} = k.value ` +
+    `ORDER BY ${rel.orderBy.map((c) => `t.${q(c.name)}`).join(', ')}`
+  );
+}
+
+/** One JSON array of row arrays for `json_each`: the 2 µs-a-row path, against 40 µs for a statement per row. */
+function encodeRows(rows: readonly Row[], plan: TablePlan): string {
+  const { names, encoders } = plan;
+  const out: unknown[][] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as Row;
+    const arr: unknown[] = new Array(names.length);
+    for (let c = 0; c < names.length; c++) {
+      const v = row[names[c] as string];
+      const enc = encoders[c];
+      arr[c] = v === null || v === undefined ? null : enc === undefined ? v : enc(v);
+    }
+    out[i] = arr;
+  }
+  return JSON.stringify(out);
+}
+
+function sqlString(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}

@@ -1,0 +1,73 @@
+import { inspect } from 'node:util';
+import type { Row } from './codec.js';
+import type { CompiledEntity } from './schema.js';
+import type { ViewState } from './view-state.js';
+
+/** @internal The view an entity object belongs to. */
+export const VIEW = Symbol('asyncdbview.view');
+/** @internal The decoded row behind an entity object. */
+export const ROW = Symbol('asyncdbview.row');
+/** @internal Whether the row came from the origin within this view (what FRESHEN asks for). */
+export const FRESH = Symbol('asyncdbview.fresh');
+
+/** @internal The fields every entity object carries. */
+export interface EntityObject {
+  [VIEW]: ViewState;
+  [ROW]: Row;
+  [FRESH]: boolean;
+}
+
+/** @internal */
+export type EntityConstructor = new (view: ViewState, row: Row, fresh: boolean) => EntityObject;
+
+/**
+ * Builds the class of `entity`'s objects. Column and relation accessors live on the prototype, built once
+ * per entity, so an object costs three fields whatever its number of columns.
+ */
+export function makeEntityClass(entity: CompiledEntity): EntityConstructor {
+  const Cls = class {
+    [VIEW]: ViewState;
+    [ROW]: Row;
+    [FRESH]: boolean;
+    constructor(view: ViewState, row: Row, fresh: boolean) {
+      this[VIEW] = view;
+      this[ROW] = row;
+      this[FRESH] = fresh;
+    }
+  };
+  Object.defineProperty(Cls, 'name', { value: entity.name });
+  const proto = Cls.prototype as unknown as Record<PropertyKey, unknown>;
+  for (const { name } of entity.columns) {
+    Object.defineProperty(proto, name, {
+      enumerable: true,
+      get(this: EntityObject) {
+        const view = this[VIEW];
+        if (view.closed) view.throwClosed(`read ${entity.name}.${name}`);
+        return this[ROW][name];
+      },
+    });
+  }
+  for (const rel of entity.relations) {
+    Object.defineProperty(proto, rel.name, {
+      enumerable: false,
+      get(this: EntityObject) {
+        return this[VIEW].follow(rel, this);
+      },
+    });
+  }
+  const names = entity.columns.map((c) => c.name);
+  Object.defineProperty(proto, 'toJSON', {
+    value(this: EntityObject) {
+      const row = this[ROW];
+      const out: Row = {};
+      for (const n of names) out[n] = row[n];
+      return out;
+    },
+  });
+  Object.defineProperty(proto, inspect.custom, {
+    value(this: EntityObject, depth: number, options: object) {
+      return `${entity.name} ${inspect((this as unknown as { toJSON(): Row }).toJSON(), { ...options, depth })}`;
+    },
+  });
+  return Cls;
+}

@@ -1,0 +1,91 @@
+import type { KeyValue } from './codec.js';
+import { FRESH, type EntityObject } from './entity-class.js';
+import { IsOfflineError, NotFoundError } from './errors.js';
+import { Mode } from './mode.js';
+import type { CompiledEntity } from './schema.js';
+import type { ViewState } from './view-state.js';
+
+/**
+ * The batch function behind a view's entity loader: the view's memory first, then one cache statement
+ * (unless FRESHEN), then one origin statement per batch-size chunk for what is left, whose rows and
+ * marks are merged into the cache before anything resolves, so the batch resolves together.
+ */
+export async function loadEntities(
+  view: ViewState,
+  entity: CompiledEntity,
+  mode: Mode,
+  keys: readonly KeyValue[],
+): Promise<(EntityObject | Error)[]> {
+  view.assertLive(`look up ${entity.name}`);
+  const out: (EntityObject | Error)[] = new Array(keys.length);
+  const known = view.known[entity.index] as Map<KeyValue, EntityObject>;
+  const absent = view.absent[entity.index] as Map<KeyValue, boolean>;
+  const freshOnly = mode === Mode.FRESHEN;
+  let todo: number[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as KeyValue;
+    const obj = known.get(key);
+    if (obj !== undefined && (!freshOnly || obj[FRESH])) {
+      out[i] = obj;
+      continue;
+    }
+    const gone = absent.get(key);
+    if (gone !== undefined && (!freshOnly || gone)) out[i] = new NotFoundError(entity.name, [key]);
+    else todo.push(i);
+  }
+  if (todo.length === 0) return out;
+
+  if (!freshOnly) {
+    const read = await view.core.cache.readEntities(entity, todo.map((i) => keys[i] as KeyValue));
+    view.adopt(entity, read.rows, false);
+    for (const key of read.absentKeys) if (!absent.has(key)) absent.set(key, false);
+    todo = fill(out, todo, keys, known, absent, entity);
+    if (todo.length === 0) return out;
+  }
+
+  if (mode === Mode.OFFLINE || !view.core.hasOrigin) {
+    const why = view.core.hasOrigin ? 'the view is offline' : 'the store has no origin';
+    for (const i of todo) out[i] = new IsOfflineError(`${entity.name} ${String(keys[i])} is not in the cache and ${why}`);
+    return out;
+  }
+
+  const wanted = todo.map((i) => keys[i] as KeyValue);
+  try {
+    const rows = await view.core.select({ entity, where: entity.key, keys: wanted });
+    const loadedAt = Date.now();
+    view.adopt(entity, rows, true);
+    const keyName = entity.key.name;
+    const found = new Set(rows.map((r) => r[keyName]));
+    const absentKeys = wanted.filter((k) => !found.has(k));
+    for (const key of absentKeys) {
+      known.delete(key);
+      absent.set(key, true);
+    }
+    await view.core.cache.merge({ entity, rows, loadedAt, entityKeys: wanted, absentKeys });
+  } catch (error) {
+    for (const i of todo) out[i] = error as Error;
+    return out;
+  }
+  fill(out, todo, keys, known, absent, entity);
+  return out;
+}
+
+/** Answers what memory now holds; returns the indexes still unanswered. */
+function fill(
+  out: (EntityObject | Error)[],
+  todo: readonly number[],
+  keys: readonly KeyValue[],
+  known: Map<KeyValue, EntityObject>,
+  absent: Map<KeyValue, boolean>,
+  entity: CompiledEntity,
+): number[] {
+  const rest: number[] = [];
+  for (const i of todo) {
+    const key = keys[i] as KeyValue;
+    const obj = known.get(key);
+    if (obj !== undefined) out[i] = obj;
+    else if (absent.has(key)) out[i] = new NotFoundError(entity.name, [key]);
+    else rest.push(i);
+  }
+  return rest;
+}

@@ -1,0 +1,90 @@
+import { sortRows, type KeyValue, type Row } from './codec.js';
+import type { EntityObject } from './entity-class.js';
+import { IsOfflineError } from './errors.js';
+import { Mode } from './mode.js';
+import type { CompiledRelation } from './schema.js';
+import type { ViewState } from './view-state.js';
+
+/** What a relation lookup resolves to: the group for hasMany, one object or null for hasOne. */
+export type RelationValue = readonly EntityObject[] | EntityObject | null | unknown;
+
+const EMPTY: readonly EntityObject[] = Object.freeze([]);
+
+/**
+ * The batch function behind a view's hasMany/hasOne loader: one cache statement for the keys recorded
+ * complete (unless FRESHEN), one origin statement per batch-size chunk for the rest, merged into the
+ * cache (rows, marks and removal of rows that left the relation) before the whole batch resolves.
+ */
+export async function loadRelation(
+  view: ViewState,
+  rel: CompiledRelation,
+  mode: Mode,
+  keys: readonly KeyValue[],
+): Promise<(RelationValue | Error)[]> {
+  view.assertLive(`load ${rel.id}`);
+  const groups = new Map<KeyValue, EntityObject[]>();
+  const complete = new Set<KeyValue>();
+  let missing: readonly KeyValue[] = keys;
+
+  if (mode !== Mode.FRESHEN) {
+    const read = await view.core.cache.readRelation(rel, keys);
+    group(view, rel, read.rows, false, groups, complete);
+    for (const key of read.emptyKeys) complete.add(key);
+    missing = keys.filter((k) => !complete.has(k));
+  }
+
+  let failure: Error | undefined;
+  if (missing.length > 0) {
+    if (mode === Mode.OFFLINE || !view.core.hasOrigin) {
+      if (!rel.hasFallback) {
+        const why = view.core.hasOrigin ? 'the view is offline' : 'the store has no origin';
+        failure = new IsOfflineError(`${rel.id} is not in the cache for ${rel.source.name} ${missing.map(String).join(', ')} and ${why}`);
+      }
+    } else {
+      try {
+        const rows = await view.core.select({ entity: rel.target, where: rel.foreignKey, keys: missing, orderBy: rel.orderBy });
+        const loadedAt = Date.now();
+        group(view, rel, rows, true, groups, complete);
+        for (const key of missing) complete.add(key);
+        await view.core.cache.merge({ entity: rel.target, rows, loadedAt, relation: { rel, keys: missing } });
+      } catch (error) {
+        failure = error as Error;
+      }
+    }
+  }
+
+  const out: (RelationValue | Error)[] = new Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as KeyValue;
+    if (!complete.has(key)) {
+      out[i] = failure ?? rel.offlineFallback;
+      continue;
+    }
+    const members = groups.get(key);
+    if (rel.kind === 'hasOne') out[i] = members?.[0] ?? null;
+    else out[i] = members === undefined ? EMPTY : Object.freeze(members);
+  }
+  return out;
+}
+
+/** Sorts the batch once, then splits it by foreign key, so each group keeps the relation's order. */
+function group(
+  view: ViewState,
+  rel: CompiledRelation,
+  rows: Row[],
+  fresh: boolean,
+  groups: Map<KeyValue, EntityObject[]>,
+  complete: Set<KeyValue>,
+): void {
+  sortRows(rows, rel.orderBy);
+  const objects = view.adopt(rel.target, rows, fresh);
+  const fk = rel.foreignKey.name;
+  for (let i = 0; i < rows.length; i++) {
+    const key = (rows[i] as Row)[fk] as KeyValue;
+    const members = groups.get(key);
+    if (members === undefined) {
+      groups.set(key, [objects[i] as EntityObject]);
+      complete.add(key);
+    } else members.push(objects[i] as EntityObject);
+  }
+}

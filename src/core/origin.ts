@@ -1,0 +1,28 @@
+import type { KeyValue, Row } from './codec.js';
+import type { CompiledColumn, CompiledEntity } from './schema.js';
+
+/** One set-wise read: the rows of `entity` whose `where` column is one of `keys`. */
+export interface SelectRequest {
+  readonly entity: CompiledEntity;
+  readonly where: CompiledColumn;
+  readonly keys: readonly KeyValue[];
+  /** Order wanted (relations); the core re-checks it, so a differing collation cannot reorder results. */
+  readonly orderBy?: readonly CompiledColumn[];
+}
+
+/**
+ * The slow, read-only database the data comes from. The core knows only this interface;
+ * `mysqlOrigin` and `sqliteOrigin` implement it.
+ */
+export interface Origin {
+  /** Names the origin in messages (no credentials). */
+  readonly description: string;
+  /** Connects (or checks it can); called by `store.open()`. */
+  open(): Promise<void>;
+  /** Releases what `open()` acquired; a pool the caller passed in is left open. */
+  close(): Promise<void>;
+  /** Runs one statement; rows come back with canonical values for their column types. */
+  select(request: SelectRequest): Promise<Row[]>;
+  /** Runs caller-written SQL with bound parameters, read-only; rows as the driver returns them. */
+  raw(sql: string, params: readonly unknown[]): Promise<Row[]>;
+}

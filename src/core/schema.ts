@@ -1,0 +1,314 @@
+import { SchemaError } from './errors.js';
+import { assertMode, describe, type Mode } from './mode.js';
+
+/** The column types a schema may declare. */
+export type ColumnType = 'integer' | 'bigint' | 'real' | 'decimal' | 'text' | 'boolean' | 'datetime' | 'json' | 'blob';
+
+/** A column declaration: a type, or the type with a trailing `?` when the column may be NULL. */
+export type ColumnSpec = ColumnType | `${ColumnType}?`;
+
+/** A JSON value, as a `json` column holds it. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** The JavaScript type a column type is read as. */
+export interface ColumnTypes {
+  integer: number;
+  bigint: bigint;
+  real: number;
+  /** Exact decimal, as a string (e.g. `"12.50"`). */
+  decimal: string;
+  text: string;
+  boolean: boolean;
+  datetime: Date;
+  json: JsonValue;
+  blob: Buffer;
+}
+
+/** The JavaScript value type of a column declaration. */
+export type ColumnValue<C> = C extends `${infer T extends ColumnType}?`
+  ? ColumnTypes[T] | null
+  : C extends ColumnType
+    ? ColumnTypes[C]
+    : never;
+
+/** Options every relation accepts. */
+export interface RelationOptions {
+  /** Caps the view's mode for this relation (`OFFLINE < PREFER_CACHE < FRESHEN`). */
+  mode?: Mode;
+  /** Returned instead of raising `IsOfflineError` when the lookup is offline and not in the cache. */
+  offlineFallback?: unknown;
+  /** Orders a `hasMany` by this target column (then by the target's key). Default: the target's key. */
+  orderBy?: string;
+}
+
+/** The kinds of relation. */
+export type RelationKind = 'hasMany' | 'hasOne' | 'belongsTo';
+
+/** A relation declaration, as returned by {@link hasMany}, {@link hasOne} and {@link belongsTo}. */
+export interface RelationDef<K extends RelationKind = RelationKind, T extends string = string, FK extends string = string> {
+  readonly kind: K;
+  readonly target: T;
+  readonly foreignKey: FK;
+  readonly options: RelationOptions;
+}
+
+/**
+ * The rows of `target` whose `foreignKey` column equals this entity's key, ordered by the target's key
+ * (or `options.orderBy`). Awaiting it gives a readonly array.
+ *
+ * @example
+ * relations: { posts: hasMany('Post', 'author_id') }   // await author.posts
+ */
+export function hasMany<const T extends string, const FK extends string>(
+  target: T,
+  foreignKey: FK,
+  options: RelationOptions = {},
+): RelationDef<'hasMany', T, FK> {
+  return { kind: 'hasMany', target, foreignKey, options };
+}
+
+/**
+ * The first row of `target` (in key or `orderBy` order) whose `foreignKey` equals this entity's key, or `null`.
+ *
+ * @example
+ * relations: { profile: hasOne('Profile', 'user_id') }  // await user.profile
+ */
+export function hasOne<const T extends string, const FK extends string>(
+  target: T,
+  foreignKey: FK,
+  options: RelationOptions = {},
+): RelationDef<'hasOne', T, FK> {
+  return { kind: 'hasOne', target, foreignKey, options };
+}
+
+/**
+ * The `target` row whose key equals this entity's `foreignKey` column; `null` when that column is NULL.
+ *
+ * @example
+ * relations: { author: belongsTo('Author', 'author_id') }  // await post.author
+ */
+export function belongsTo<const T extends string, const FK extends string>(
+  target: T,
+  foreignKey: FK,
+  options: RelationOptions = {},
+): RelationDef<'belongsTo', T, FK> {
+  return { kind: 'belongsTo', target, foreignKey, options };
+}
+
+/** An entity declaration, as returned by {@link entity}. */
+export interface EntityDef<
+  C extends Record<string, ColumnSpec> = Record<string, ColumnSpec>,
+  K extends string = string,
+  R extends Record<string, RelationDef> = Record<string, RelationDef>,
+> {
+  readonly table: string;
+  readonly key: K;
+  readonly columns: C;
+  readonly relations: R;
+}
+
+/**
+ * Declares an entity: the origin table it mirrors, its key column, its columns and relations.
+ *
+ * @example
+ * const Post = entity({
+ *   table: 'posts', key: 'id',
+ *   columns: { id: 'integer', title: 'text', author_id: 'integer?' },
+ *   relations: { author: belongsTo('Author', 'author_id') },
+ * });
+ */
+export function entity<
+  const C extends Record<string, ColumnSpec>,
+  const K extends keyof C & string,
+  const R extends Record<string, RelationDef> = Record<never, RelationDef>,
+>(def: { table: string; key: K; columns: C; relations?: R }): EntityDef<C, K, R> {
+  return { table: def.table, key: def.key, columns: def.columns, relations: (def.relations ?? {}) as R };
+}
+
+/** Compile-time checks of a schema: relation targets, foreign keys and `orderBy` name real entities and columns. */
+export type CheckSchema<S extends Record<string, EntityDef>> = {
+  [N in keyof S]: {
+    relations: {
+      [RN in keyof S[N]['relations']]: S[N]['relations'][RN] extends RelationDef<infer K, infer T, infer FK>
+        ? T extends keyof S & string
+          ? K extends 'belongsTo'
+            ? FK extends keyof S[N]['columns'] ? unknown : { foreignKey: keyof S[N]['columns'] & string }
+            : FK extends keyof S[T]['columns'] ? unknown : { foreignKey: keyof S[T]['columns'] & string }
+          : { target: keyof S & string }
+        : unknown;
+    };
+  };
+};
+
+/** A checked schema, as returned by {@link defineSchema}. */
+export interface Schema<S extends Record<string, EntityDef> = Record<string, EntityDef>> {
+  readonly entities: S;
+  /** @internal */
+  readonly compiled: CompiledSchema;
+}
+
+/** @internal The validated, indexed form of a schema that the store works from. */
+export interface CompiledSchema {
+  readonly entities: readonly CompiledEntity[];
+  readonly byName: ReadonlyMap<string, CompiledEntity>;
+  readonly relations: readonly CompiledRelation[];
+}
+
+/** @internal */
+export interface CompiledColumn {
+  readonly name: string;
+  readonly type: ColumnType;
+  readonly nullable: boolean;
+}
+
+/** @internal */
+export interface CompiledEntity {
+  readonly name: string;
+  readonly index: number;
+  readonly table: string;
+  readonly key: CompiledColumn;
+  readonly columns: readonly CompiledColumn[];
+  readonly columnByName: ReadonlyMap<string, CompiledColumn>;
+  readonly relations: readonly CompiledRelation[];
+  /** hasMany/hasOne relations that read this entity's table by a foreign key: their marks depend on its rows. */
+  readonly dependents: readonly CompiledRelation[];
+}
+
+/** @internal */
+export interface CompiledRelation {
+  readonly id: string;
+  readonly index: number;
+  readonly name: string;
+  readonly kind: RelationKind;
+  readonly source: CompiledEntity;
+  readonly target: CompiledEntity;
+  /** belongsTo: a source column; hasMany/hasOne: a target column. */
+  readonly foreignKey: CompiledColumn;
+  readonly orderBy: readonly CompiledColumn[];
+  readonly mode: Mode | undefined;
+  readonly hasFallback: boolean;
+  readonly offlineFallback: unknown;
+}
+
+const COLUMN_TYPES: ReadonlySet<string> = new Set<ColumnType>([
+  'integer', 'bigint', 'real', 'decimal', 'text', 'boolean', 'datetime', 'json', 'blob',
+]);
+const KEY_TYPES: ReadonlySet<ColumnType> = new Set<ColumnType>(['integer', 'bigint', 'text', 'decimal']);
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Names a view already uses for its own methods, so no entity may take them. */
+export const RESERVED_VIEW_NAMES: ReadonlySet<string> = new Set([
+  'close', 'closed', 'mode', 'store', 'query', 'raw', 'preload', 'refresh', 'then', 'catch', 'finally',
+  'constructor', 'prototype', 'toString', 'valueOf', 'toJSON', '__proto__', 'hasOwnProperty', 'isPrototypeOf',
+]);
+/** Names an entity object already uses, or that would break `await` on it. */
+const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set([
+  'then', 'catch', 'finally', 'constructor', 'prototype', 'toJSON', 'toString', 'valueOf', '__proto__',
+  'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString',
+]);
+/** Tables the cache keeps for itself. */
+export const RESERVED_TABLES: ReadonlySet<string> = new Set(['ever_loaded', 'adbv_meta']);
+
+/**
+ * Checks a schema and returns it ready for {@link openStore}. Mistakes (an unknown target entity, a missing
+ * key column, a relation over a missing column, a name that collides with a view method) throw a
+ * `SchemaError` naming the entity and field; most are also compile errors.
+ *
+ * @example
+ * const schema = defineSchema({ A: entity({ table: 'a', key: 'id', columns: { id: 'integer' } }) });
+ */
+export function defineSchema<const S extends Record<string, EntityDef>>(entities: S & CheckSchema<S>): Schema<S> {
+  return { entities, compiled: compileSchema(entities) };
+}
+
+function fail(message: string): never {
+  throw new SchemaError(message);
+}
+
+function compileColumn(entityName: string, name: string, spec: unknown): CompiledColumn {
+  if (!IDENTIFIER.test(name)) fail(`${entityName}.columns.${name}: column names must be identifiers (${IDENTIFIER})`);
+  if (RESERVED_FIELD_NAMES.has(name)) fail(`${entityName}.columns.${name}: "${name}" is reserved on entity objects`);
+  if (typeof spec !== 'string') fail(`${entityName}.columns.${name}: expected a column type string, got ${describe(spec)}`);
+  const nullable = spec.endsWith('?');
+  const type = nullable ? spec.slice(0, -1) : spec;
+  if (!COLUMN_TYPES.has(type)) {
+    fail(`${entityName}.columns.${name}: unknown column type ${describe(spec)}; expected one of ${[...COLUMN_TYPES].join(', ')} (append ? for nullable)`);
+  }
+  return { name, type: type as ColumnType, nullable };
+}
+
+function compileSchema(defs: Record<string, EntityDef>): CompiledSchema {
+  if (defs === null || typeof defs !== 'object') fail(`defineSchema: expected an object of entities, got ${describe(defs)}`);
+  const entities: (CompiledEntity & { relations: CompiledRelation[]; dependents: CompiledRelation[] })[] = [];
+  const byName = new Map<string, (typeof entities)[number]>();
+  const tables = new Map<string, string>();
+  for (const [name, def] of Object.entries(defs)) {
+    if (!IDENTIFIER.test(name)) fail(`entity ${describe(name)}: entity names must be identifiers (${IDENTIFIER})`);
+    if (RESERVED_VIEW_NAMES.has(name)) fail(`entity ${name}: the name collides with the view method or property "${name}"; rename the entity`);
+    if (def === null || typeof def !== 'object') fail(`entity ${name}: expected entity({...}), got ${describe(def)}`);
+    if (typeof def.table !== 'string' || !IDENTIFIER.test(def.table)) fail(`${name}.table: expected an identifier, got ${describe(def.table)}`);
+    if (RESERVED_TABLES.has(def.table)) fail(`${name}.table: "${def.table}" is reserved for the cache's own use`);
+    const other = tables.get(def.table);
+    if (other !== undefined) fail(`${name}.table: table "${def.table}" is already used by entity ${other}`);
+    tables.set(def.table, name);
+    if (def.columns === null || typeof def.columns !== 'object') fail(`${name}.columns: expected an object, got ${describe(def.columns)}`);
+    const columns = Object.entries(def.columns).map(([c, spec]) => compileColumn(name, c, spec));
+    const columnByName = new Map(columns.map((c) => [c.name, c]));
+    const key = columnByName.get(def.key);
+    if (key === undefined) fail(`${name}.key: key column ${describe(def.key)} is not among the columns (${[...columnByName.keys()].join(', ')})`);
+    if (!KEY_TYPES.has(key.type)) fail(`${name}.key: key column "${key.name}" has type ${key.type}; keys must be integer, bigint, text or decimal`);
+    const compiled = { name, index: entities.length, table: def.table, key, columns, columnByName, relations: [], dependents: [] };
+    entities.push(compiled);
+    byName.set(name, compiled);
+  }
+  const relations: CompiledRelation[] = [];
+  for (const source of entities) {
+    const def = defs[source.name] as EntityDef;
+    for (const [relName, rel] of Object.entries(def.relations ?? {})) {
+      const at = `${source.name}.relations.${relName}`;
+      if (!IDENTIFIER.test(relName)) fail(`${at}: relation names must be identifiers`);
+      if (RESERVED_FIELD_NAMES.has(relName)) fail(`${at}: "${relName}" is reserved on entity objects`);
+      if (source.columnByName.has(relName)) fail(`${at}: "${relName}" is already a column of ${source.name}`);
+      if (rel === null || typeof rel !== 'object' || !['hasMany', 'hasOne', 'belongsTo'].includes(rel.kind)) {
+        fail(`${at}: expected hasMany(...), hasOne(...) or belongsTo(...), got ${describe(rel)}`);
+      }
+      const target = byName.get(rel.target);
+      if (target === undefined) fail(`${at}: unknown target entity ${describe(rel.target)}; known entities: ${[...byName.keys()].join(', ')}`);
+      const fkOwner = rel.kind === 'belongsTo' ? source : target;
+      const foreignKey = fkOwner.columnByName.get(rel.foreignKey);
+      if (foreignKey === undefined) {
+        fail(`${at}: foreign key column ${describe(rel.foreignKey)} is not a column of ${fkOwner.name} (${[...fkOwner.columnByName.keys()].join(', ')})`);
+      }
+      const keyCol = rel.kind === 'belongsTo' ? target.key : source.key;
+      if (foreignKey.type !== keyCol.type) {
+        fail(`${at}: foreign key ${fkOwner.name}.${foreignKey.name} (${foreignKey.type}) cannot reference key ${keyCol.name} (${keyCol.type})`);
+      }
+      const options = rel.options ?? {};
+      if (options.mode !== undefined) assertMode(options.mode, `${at}.options.mode`);
+      const orderBy: CompiledColumn[] = [];
+      if (options.orderBy !== undefined) {
+        if (rel.kind === 'belongsTo') fail(`${at}.options.orderBy: only hasMany and hasOne can be ordered`);
+        const col = target.columnByName.get(options.orderBy);
+        if (col === undefined) fail(`${at}.options.orderBy: ${describe(options.orderBy)} is not a column of ${target.name}`);
+        if (col !== target.key) orderBy.push(col);
+      }
+      orderBy.push(target.key);
+      const compiled: CompiledRelation = {
+        id: `${source.name}.${relName}`,
+        index: relations.length,
+        name: relName,
+        kind: rel.kind,
+        source,
+        target,
+        foreignKey,
+        orderBy,
+        mode: options.mode,
+        hasFallback: 'offlineFallback' in options,
+        offlineFallback: options.offlineFallback,
+      };
+      relations.push(compiled);
+      source.relations.push(compiled);
+      if (rel.kind !== 'belongsTo') target.dependents.push(compiled);
+    }
+  }
+  return { entities, byName, relations };
+}

@@ -1,0 +1,20 @@
+import type { CacheStore } from './cache-store.js';
+import type { Row } from './codec.js';
+import type { EntityConstructor } from './entity-class.js';
+import type { SelectRequest } from './origin.js';
+import type { CompiledSchema } from './schema.js';
+
+/** @internal What a view needs from its store: the schema, the cache, and a bounded, counted origin. */
+export interface StoreCore {
+  readonly schema: CompiledSchema;
+  readonly cache: CacheStore;
+  readonly hasOrigin: boolean;
+  readonly classes: readonly EntityConstructor[];
+  /** True between `open()` and `close()`. */
+  readonly live: boolean;
+  /**
+   * Reads from the origin, split into statements of at most the batch size, each run under the store's
+   * concurrency bound; a failure rejects with an `OriginError` carrying the driver's error.
+   */
+  select(request: SelectRequest): Promise<Row[]>;
+}

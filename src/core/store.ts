@@ -1,0 +1,174 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { CacheStore } from './cache-store.js';
+import type { Row } from './codec.js';
+import { makeEntityClass, type EntityConstructor } from './entity-class.js';
+import { NotLiveError, OriginError } from './errors.js';
+import { assertMode, describe, Mode } from './mode.js';
+import type { Origin, SelectRequest } from './origin.js';
+import type { EntityDef, Schema } from './schema.js';
+import type { StoreCore } from './store-core.js';
+import { createView, type View, type ViewOptions } from './view.js';
+import { ViewState } from './view-state.js';
+
+/** Options of a {@link Store}. */
+export interface StoreOptions {
+  /** Where data comes from; `null` for a store that only reads its cache. */
+  origin?: Origin | null;
+  /** The local cache. */
+  cache: CacheStore;
+  /** The default mode of views. Default: `FRESHEN` (`OFFLINE` when there is no origin). */
+  mode?: Mode;
+  /** Most keys in one origin statement; larger batches are split. Default 1000. */
+  batchSize?: number;
+  /** Most statements running on the origin at once, across all views. Default 4. */
+  originConcurrency?: number;
+}
+
+/** Statement counters of a store, counted where the statements are sent. */
+export interface StoreStats {
+  /** Statements sent to the origin. */
+  readonly originQueries: number;
+  /** Statements sent to the cache database (reads, writes, BEGIN and COMMIT). */
+  readonly cacheQueries: number;
+}
+
+type State = 'new' | 'opening' | 'open' | 'closed';
+
+/**
+ * A schema bound to an origin and a cache. Make it with `createStore` or `openStore`; make a view
+ * per unit of work with `store.view()`.
+ */
+export class Store<S extends Record<string, EntityDef> = Record<string, EntityDef>> {
+  readonly #origin: Origin | null;
+  readonly #cache: CacheStore;
+  readonly #batchSize: number;
+  readonly #limit: LimitFunction;
+  readonly #core: StoreCore;
+  #mode: Mode;
+  #state: State = 'new';
+  #opening: Promise<void> | undefined;
+  #originQueries = 0;
+  /** Live statement counters. */
+  readonly stats: StoreStats;
+
+  constructor(schema: Schema<S>, options: StoreOptions) {
+    if (schema === null || typeof schema !== 'object' || !('compiled' in schema)) {
+      throw new TypeError(`createStore: expected a schema from defineSchema(), got ${describe(schema)}`);
+    }
+    if (options === null || typeof options !== 'object') throw new TypeError(`createStore: expected options, got ${describe(options)}`);
+    const { origin = null, cache, mode, batchSize = 1000, originConcurrency = 4 } = options;
+    if (mode !== undefined) assertMode(mode, 'createStore options.mode');
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new TypeError(`createStore: batchSize must be a positive integer, got ${describe(batchSize)}`);
+    if (!Number.isSafeInteger(originConcurrency) || originConcurrency < 1) {
+      throw new TypeError(`createStore: originConcurrency must be a positive integer, got ${describe(originConcurrency)}`);
+    }
+    this.#origin = origin;
+    this.#cache = cache;
+    this.#mode = mode ?? (origin === null ? Mode.OFFLINE : Mode.FRESHEN);
+    this.#batchSize = batchSize;
+    this.#limit = pLimit(originConcurrency);
+    const classes: EntityConstructor[] = schema.compiled.entities.map(makeEntityClass);
+    const self = this;
+    this.#core = {
+      schema: schema.compiled,
+      cache,
+      hasOrigin: origin !== null,
+      classes,
+      get live() {
+        return self.#state === 'open';
+      },
+      select: (request) => this.#select(request),
+    };
+    this.stats = {
+      get originQueries() {
+        return self.#originQueries;
+      },
+      get cacheQueries() {
+        return cache.statementCount;
+      },
+    };
+  }
+
+  /** The default mode of new views. */
+  get mode(): Mode {
+    return this.#mode;
+  }
+
+  set mode(mode: Mode) {
+    assertMode(mode, 'store.mode');
+    this.#mode = mode;
+  }
+
+  /** True between a successful `open()` and `close()`. */
+  get isOpen(): boolean {
+    return this.#state === 'open';
+  }
+
+  /** Opens the origin and the cache (creating the cache's tables). Rejects with `NotLiveError` once closed. */
+  open(): Promise<void> {
+    if (this.#state === 'closed') return Promise.reject(new NotLiveError('cannot open a closed store; create a new one'));
+    this.#opening ??= this.#open();
+    return this.#opening;
+  }
+
+  async #open(): Promise<void> {
+    this.#state = 'opening';
+    try {
+      await this.#cache.open(this.#core.schema);
+      await this.#origin?.open();
+    } catch (error) {
+      this.#opening = undefined;
+      this.#state = 'new';
+      await this.#cache.close().catch(() => undefined);
+      throw error;
+    }
+    if ((this.#state as State) === 'closed') return;
+    this.#state = 'open';
+  }
+
+  /**
+   * A new view: a unit of work with its own identity map and loaders. Throws `NotLiveError` before
+   * `open()` and after `close()`.
+   */
+  view(options: ViewOptions = {}): View<S> {
+    if (this.#state !== 'open') {
+      throw new NotLiveError(`cannot make a view: the store is ${this.#state === 'closed' ? 'closed' : 'not open yet (await store.open())'}`);
+    }
+    const mode = options.mode ?? this.#mode;
+    assertMode(mode, 'store.view options.mode');
+    return createView<S>(new ViewState(this.#core, mode));
+  }
+
+  /** Closes what the store opened: the cache, and the origin unless the caller passed in its pool. */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    const wasOpen = this.#state !== 'new';
+    this.#state = 'closed';
+    if (!wasOpen) return;
+    await this.#opening?.catch(() => undefined);
+    await Promise.all([this.#cache.close(), this.#origin?.close()]);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #select(request: SelectRequest): Promise<Row[]> {
+    const origin = this.#origin;
+    if (origin === null) throw new Error('no origin');
+    const size = this.#batchSize;
+    const run = (keys: SelectRequest['keys']) =>
+      this.#limit(async () => {
+        this.#originQueries++;
+        try {
+          return await origin.select(keys === request.keys ? request : { ...request, keys });
+        } catch (error) {
+          throw new OriginError(`${origin.description}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+        }
+      });
+    if (request.keys.length <= size) return run(request.keys);
+    const chunks: Promise<Row[]>[] = [];
+    for (let i = 0; i < request.keys.length; i += size) chunks.push(run(request.keys.slice(i, i + size)));
+    return (await Promise.all(chunks)).flat();
+  }
+}

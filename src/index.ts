@@ -1,0 +1,21 @@
+export { defineSchema, entity, hasMany, hasOne, belongsTo } from './core/schema.js';
+export type {
+  ColumnType, ColumnSpec, ColumnValue, ColumnTypes, JsonValue, EntityDef, RelationDef, RelationKind, RelationOptions, Schema, CheckSchema,
+} from './core/schema.js';
+export type { EntityOf, RelationValueOf, KeyOf, EntityAccessor } from './core/types.js';
+export { Mode } from './core/mode.js';
+export { NotLiveError, IsOfflineError, NotFoundError, OriginError, SchemaError } from './core/errors.js';
+export { Store } from './core/store.js';
+export type { StoreOptions, StoreStats } from './core/store.js';
+export { ViewBase } from './core/view.js';
+export type { View, ViewOptions } from './core/view.js';
+export type { Origin, SelectRequest } from './core/origin.js';
+export type { CacheStore, EntityRead, RelationRead, MergeBatch } from './core/cache-store.js';
+export type { KeyValue, Row } from './core/codec.js';
+export { createStore, openStore } from './create-store.js';
+export type { OpenStoreOptions } from './create-store.js';
+export { mysqlOrigin } from './origin/mysql.js';
+export type { MysqlOriginSource } from './origin/mysql.js';
+export { sqliteOrigin } from './origin/sqlite.js';
+export { sqliteCache } from './cache/sqlite.js';
+export type { SqliteCacheOptions } from './cache/sqlite.js';

@@ -1,0 +1,134 @@
+import mysql from 'mysql2';
+import { decodeRows, planDecode, type DecodePlan, type Row } from '../core/codec.js';
+import type { Origin, SelectRequest } from '../core/origin.js';
+import type { ColumnType, CompiledEntity } from '../core/schema.js';
+
+/** What {@link mysqlOrigin} accepts: a connection URL, mysql2 pool options, or a mysql2 pool (callback or promise). */
+export type MysqlOriginSource = string | mysql.PoolOptions | mysql.Pool | { pool: mysql.Pool };
+
+/**
+ * A MySQL/MariaDB origin through `mysql2`. Given a URL or options, it makes (and later closes) its own
+ * pool, whose sessions are read-only so the server itself refuses writes; given a pool, it uses it and
+ * leaves it open.
+ *
+ * @example
+ * mysqlOrigin('mysql://root@127.0.0.1:3306/test')
+ */
+export function mysqlOrigin(source: MysqlOriginSource): Origin {
+  return new MysqlOrigin(source);
+}
+
+/** Per-query options so values decode the same on a pool the caller configured differently. */
+const QUERY_OPTIONS = { supportBigNumbers: true, timezone: 'Z' } as const;
+const POOL_DEFAULTS: mysql.PoolOptions = {
+  ...QUERY_OPTIONS,
+  jsonStrings: true,
+  dateStrings: false,
+  decimalNumbers: false,
+  connectionLimit: 8,
+  maxIdle: 8,
+  enableKeepAlive: true,
+};
+
+function isPool(value: unknown): value is mysql.Pool {
+  return typeof value === 'object' && value !== null && typeof (value as mysql.Pool).getConnection === 'function' && typeof (value as mysql.Pool).query === 'function';
+}
+
+function quote(name: string): string {
+  return '`' + name.replaceAll('`', '``') + '`';
+}
+
+class MysqlOrigin implements Origin {
+  readonly description: string;
+  readonly #source: MysqlOriginSource;
+  readonly #plans = new Map<CompiledEntity, DecodePlan>();
+  readonly #sql = new Map<string, string>();
+  #pool: mysql.Pool | undefined;
+  #owned = false;
+  #jsonStrings = true;
+
+  constructor(source: MysqlOriginSource) {
+    if (typeof source === 'string') {
+      let url: URL;
+      try {
+        url = new URL(source);
+      } catch {
+        throw new TypeError(`mysqlOrigin: not a URL: ${JSON.stringify(source)}; expected mysql://user:password@host:port/database`);
+      }
+      if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') throw new TypeError(`mysqlOrigin: expected a mysql:// URL, got protocol ${url.protocol}`);
+      this.description = `MySQL origin ${url.host}${url.pathname}`;
+    } else if (isPool(source) || (typeof source === 'object' && source !== null && isPool((source as { pool: unknown }).pool))) {
+      this.description = 'MySQL origin (caller pool)';
+    } else if (typeof source === 'object' && source !== null) {
+      const o = source as mysql.PoolOptions;
+      this.description = `MySQL origin ${o.host ?? 'localhost'}:${o.port ?? 3306}/${o.database ?? ''}`;
+    } else {
+      throw new TypeError(`mysqlOrigin: expected a URL, pool options or a mysql2 pool, got ${String(source)}`);
+    }
+    this.#source = source;
+  }
+
+  async open(): Promise<void> {
+    if (this.#pool !== undefined) return;
+    const source = this.#source;
+    if (isPool(source)) this.#pool = source;
+    else if (typeof source === 'object' && isPool((source as { pool: unknown }).pool)) this.#pool = (source as { pool: mysql.Pool }).pool;
+    else {
+      const options: mysql.PoolOptions = typeof source === 'string' ? { ...POOL_DEFAULTS, uri: source } : { ...POOL_DEFAULTS, ...source };
+      const pool = mysql.createPool(options);
+      pool.on('connection', (conn) => {
+        conn.query('SET SESSION TRANSACTION READ ONLY', () => undefined);
+      });
+      this.#pool = pool;
+      this.#owned = true;
+    }
+    const config = (this.#pool as unknown as { config?: { connectionConfig?: { jsonStrings?: boolean } } }).config;
+    this.#jsonStrings = config?.connectionConfig?.jsonStrings ?? false;
+  }
+
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    if (pool !== undefined && this.#owned) await new Promise<void>((resolve) => pool.end(() => resolve()));
+  }
+
+  async select(request: SelectRequest): Promise<Row[]> {
+    const { entity, where, keys, orderBy } = request;
+    const sqlKey = `${entity.name}|${where.name}|${orderBy?.map((c) => c.name).join(',') ?? ''}`;
+    let sql = this.#sql.get(sqlKey);
+    if (sql === undefined) {
+      sql = `SELECT ${entity.columns.map((c) => quote(c.name)).join(', ')} FROM ${quote(entity.table)} WHERE ${quote(where.name)} IN (?)`;
+      if (orderBy !== undefined && orderBy.length > 0) sql += ` ORDER BY ${[where, ...orderBy].map((c) => quote(c.name)).join(', ')}`;
+      this.#sql.set(sqlKey, sql);
+    }
+    const rows = await this.#query(sql, [keys]);
+    decodeRows(rows, this.#plan(entity));
+    return rows;
+  }
+
+  raw(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    return this.#query(sql, params);
+  }
+
+  #query(sql: string, values: readonly unknown[]): Promise<Row[]> {
+    const pool = this.#pool;
+    if (pool === undefined) return Promise.reject(new Error(`${this.description} is not open`));
+    return new Promise((resolve, reject) => {
+      pool.query({ sql, values: values as unknown[], ...QUERY_OPTIONS }, (error, rows) => {
+        if (error) reject(error);
+        else resolve(rows as Row[]);
+      });
+    });
+  }
+
+  #plan(entity: CompiledEntity): DecodePlan {
+    let plan = this.#plans.get(entity);
+    if (plan === undefined) {
+      const types = new Set<ColumnType>(['bigint', 'boolean', 'decimal', 'datetime', 'blob']);
+      if (this.#jsonStrings) types.add('json');
+      plan = planDecode(entity, types);
+      this.#plans.set(entity, plan);
+    }
+    return plan;
+  }
+}
