@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { CacheStore } from './cache-store.js';
 import type { Row } from './codec.js';
@@ -79,14 +80,12 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
       },
       select: (request) => this.#select(request),
     };
-    this.stats = {
-      get originQueries() {
-        return self.#originQueries;
-      },
-      get cacheQueries() {
-        return cache.statementCount;
-      },
-    };
+    this.stats = Object.defineProperties({} as StoreStats, {
+      originQueries: { enumerable: true, get: () => this.#originQueries },
+      cacheQueries: { enumerable: true, get: () => cache.statementCount },
+      toJSON: { value: () => ({ originQueries: this.#originQueries, cacheQueries: cache.statementCount }) },
+      [inspect.custom]: { value: () => ({ originQueries: this.#originQueries, cacheQueries: cache.statementCount }) },
+    });
   }
 
   /** The default mode of new views. */
