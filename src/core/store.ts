@@ -69,14 +69,14 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     this.#batchSize = batchSize;
     this.#limit = pLimit(originConcurrency);
     const classes: EntityConstructor[] = schema.compiled.entities.map(makeEntityClass);
-    const self = this;
+    const isLive = () => this.#state === 'open';
     this.#core = {
       schema: schema.compiled,
       cache,
       hasOrigin: origin !== null,
       classes,
       get live() {
-        return self.#state === 'open';
+        return isLive();
       },
       select: (request) => this.#select(request),
     };
