@@ -1,16 +1,18 @@
-export { defineSchema, entity, hasMany, hasOne, belongsTo } from './core/schema.js';
+export { defineSchema, entity, hasMany, hasOne, belongsTo, manyToMany } from './core/schema.js';
 export type {
-  ColumnType, ColumnSpec, ColumnValue, ColumnTypes, JsonValue, EntityDef, RelationDef, RelationKind, RelationOptions, Schema, CheckSchema,
+  ColumnType, ColumnSpec, ColumnValue, ColumnTypes, JsonValue, EntityDef, RelationDef, RelationKind, RelationOptions, ThroughOptions, Schema, CheckSchema,
 } from './core/schema.js';
-export type { EntityOf, RelationValueOf, KeyOf, EntityAccessor } from './core/types.js';
+export type { EntityOf, RelationValueOf, KeyOf, EntityAccessor, NameOf } from './core/types.js';
+export type { Include } from './core/include.js';
+export type { QuerySpec, ManyOptions } from './core/view-state.js';
 export { Mode } from './core/mode.js';
 export { NotLiveError, IsOfflineError, NotFoundError, OriginError, SchemaError } from './core/errors.js';
 export { Store } from './core/store.js';
-export type { StoreOptions, StoreStats } from './core/store.js';
+export type { StoreOptions, StoreStats, RefreshAllOptions } from './core/store.js';
 export { ViewBase } from './core/view.js';
-export type { View, ViewOptions } from './core/view.js';
+export type { View, ViewOptions, TypedViewMethods } from './core/view.js';
 export type { Origin, SelectRequest } from './core/origin.js';
-export type { CacheStore, EntityRead, RelationRead, MergeBatch } from './core/cache-store.js';
+export type { CacheStore, EntityRead, RelationRead, MergeBatch, QueryKey, RecordedQuery } from './core/cache-store.js';
 export type { KeyValue, Row } from './core/codec.js';
 export { createStore, openStore } from './create-store.js';
 export type { OpenStoreOptions } from './create-store.js';

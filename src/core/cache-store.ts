@@ -1,7 +1,7 @@
 import type { KeyValue, Row } from './codec.js';
 import type { CompiledEntity, CompiledRelation, CompiledSchema } from './schema.js';
 
-/** What the cache knows of some entity keys. Keys in neither list were never asked. */
+/** What the cache knows of some entity keys. Keys in neither list were never asked (or are too old). */
 export interface EntityRead {
   /** Rows held for the asked keys, decoded. */
   readonly rows: Row[];
@@ -11,10 +11,27 @@ export interface EntityRead {
 
 /** What the cache holds complete for some relation keys. Keys whose group is absent were never loaded. */
 export interface RelationRead {
-  /** Target rows of every complete key, decoded, in the relation's order within each key. */
+  /**
+   * Target rows of every complete key, decoded, in the relation's order within each key. For a
+   * manyToMany relation each row carries its source key as `$src`.
+   */
   readonly rows: Row[];
   /** Keys recorded complete with no rows. */
   readonly emptyKeys: KeyValue[];
+}
+
+/** A custom query's completeness key: its tag and its parameters in canonical form. */
+export interface QueryKey {
+  /** `q:` + the caller's tag. */
+  readonly kind: string;
+  /** The parameters, encoded by `encodeParams`. */
+  readonly params: string;
+}
+
+/** A custom query the cache holds complete, as recorded (for `refreshAll`). */
+export interface RecordedQuery extends QueryKey {
+  readonly entity: string;
+  readonly sql: string;
 }
 
 /**
@@ -23,7 +40,7 @@ export interface RelationRead {
  */
 export interface MergeBatch {
   readonly entity: CompiledEntity;
-  /** Full rows of `entity`, canonical values. */
+  /** Full rows of `entity`, canonical values (manyToMany rows also carry `$src`). */
   readonly rows: readonly Row[];
   /** Milliseconds since the epoch at which the origin answered. */
   readonly loadedAt: number;
@@ -31,13 +48,21 @@ export interface MergeBatch {
   readonly entityKeys?: readonly KeyValue[];
   /** Of `entityKeys`, those the origin does not have: cached rows under them are dropped. */
   readonly absentKeys?: readonly KeyValue[];
-  /** Relation keys whose whole answer is `rows`: cached rows under them that are not in `rows` are dropped. */
+  /**
+   * Relation keys whose whole answer is `rows`: what the cache held for them and is not in `rows` is
+   * dropped (rows for hasMany/hasOne, links for manyToMany).
+   */
   readonly relation?: { readonly rel: CompiledRelation; readonly keys: readonly KeyValue[] };
+  /** A custom query whose whole answer, in order, is `rows`: its recorded answer is replaced. */
+  readonly query?: QueryKey & { readonly sql: string };
 }
 
 /**
  * The local cache in front of the origin, with its ever-loaded record of complete lookups.
  * The core knows only this interface; `sqliteCache` implements it.
+ *
+ * `notBefore` (ms since the epoch), where given, makes lookups recorded complete before then count as
+ * not complete (`maxAge`).
  */
 export interface CacheStore {
   /** Names the cache in messages. */
@@ -49,9 +74,17 @@ export interface CacheStore {
   /** Waits for writes in progress, then closes. */
   close(): Promise<void>;
   /** One statement: the rows and absence marks for `keys`. */
-  readEntities(entity: CompiledEntity, keys: readonly KeyValue[]): Promise<EntityRead>;
+  readEntities(entity: CompiledEntity, keys: readonly KeyValue[], notBefore?: number): Promise<EntityRead>;
   /** One statement: the rows of every key of `rel` recorded complete. */
-  readRelation(rel: CompiledRelation, keys: readonly KeyValue[]): Promise<RelationRead>;
+  readRelation(rel: CompiledRelation, keys: readonly KeyValue[], notBefore?: number): Promise<RelationRead>;
+  /** One statement: a custom query's recorded rows in their recorded order, or undefined if not complete. */
+  readQuery(entity: CompiledEntity, key: QueryKey, notBefore?: number): Promise<Row[] | undefined>;
   /** Writes one origin answer, rows and marks, in one transaction. */
   merge(batch: MergeBatch): Promise<void>;
+  /** Every lookup recorded complete, by kind (entity name, `Entity.relation`, or `q:tag`), keys as stored. */
+  completeLookups(): Promise<{ kind: string; keys: unknown[] }[]>;
+  /** Every custom query recorded complete. */
+  recordedQueries(): Promise<RecordedQuery[]>;
+  /** Runs caller SQL on the cache, read-only. */
+  sql(sql: string, params: readonly unknown[]): Promise<Row[]>;
 }

@@ -138,3 +138,38 @@ export function sortRows(rows: Row[], columns: readonly CompiledColumn[]): void 
     }
   }
 }
+
+/**
+ * The canonical text of custom-query parameters, used as their completeness key: the same values give
+ * the same text, and bigints, dates and buffers keep their type. Unsupported values throw a TypeError
+ * naming the parameter.
+ */
+export function encodeParams(params: readonly unknown[], where: string): string {
+  if (!Array.isArray(params)) throw new TypeError(`${where}: params must be an array, got ${describe(params)}`);
+  const parts = params.map((p, i) => {
+    if (p === null || typeof p === 'string' || typeof p === 'boolean') return p;
+    if (typeof p === 'number') {
+      if (!Number.isFinite(p)) throw new TypeError(`${where}: params[${i}] must be a finite number, got ${describe(p)}`);
+      return p;
+    }
+    if (typeof p === 'bigint') return { bigint: String(p) };
+    if (p instanceof Date) {
+      if (Number.isNaN(p.getTime())) throw new TypeError(`${where}: params[${i}] is an invalid Date`);
+      return { date: p.toISOString() };
+    }
+    if (Buffer.isBuffer(p)) return { hex: p.toString('hex') };
+    throw new TypeError(`${where}: params[${i}] must be a string, number, boolean, null, bigint, Date or Buffer; got ${describe(p)}`);
+  });
+  return JSON.stringify(parts);
+}
+
+/** The inverse of {@link encodeParams}. */
+export function decodeParams(text: string): unknown[] {
+  return (JSON.parse(text) as unknown[]).map((p) => {
+    if (p === null || typeof p !== 'object') return p;
+    const o = p as { bigint?: string; date?: string; hex?: string };
+    if (o.bigint !== undefined) return BigInt(o.bigint);
+    if (o.date !== undefined) return new Date(o.date);
+    return Buffer.from(o.hex ?? '', 'hex');
+  });
+}

@@ -9,12 +9,15 @@ export const VIEW = Symbol('asyncdbview.view');
 export const ROW = Symbol('asyncdbview.row');
 /** @internal Whether the row came from the origin within this view (what FRESHEN asks for). */
 export const FRESH = Symbol('asyncdbview.fresh');
+/** @internal The compiled entity, on each entity prototype. */
+export const ENTITY = Symbol('asyncdbview.entity');
 
 /** @internal The fields every entity object carries. */
 export interface EntityObject {
   [VIEW]: ViewState;
   [ROW]: Row;
   [FRESH]: boolean;
+  readonly [ENTITY]: CompiledEntity;
 }
 
 /** @internal */
@@ -37,6 +40,7 @@ export function makeEntityClass(entity: CompiledEntity): EntityConstructor {
   };
   Object.defineProperty(Cls, 'name', { value: entity.name });
   const proto = Cls.prototype as unknown as Record<PropertyKey, unknown>;
+  Object.defineProperty(proto, ENTITY, { value: entity });
   for (const { name } of entity.columns) {
     Object.defineProperty(proto, name, {
       enumerable: true,
@@ -69,5 +73,5 @@ export function makeEntityClass(entity: CompiledEntity): EntityConstructor {
       return `${entity.name} ${inspect((this as unknown as { toJSON(): Row }).toJSON(), { ...options, depth })}`;
     },
   });
-  return Cls;
+  return Cls as unknown as EntityConstructor;
 }

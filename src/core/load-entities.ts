@@ -15,6 +15,7 @@ export async function loadEntities(
   entity: CompiledEntity,
   mode: Mode,
   keys: readonly KeyValue[],
+  force = false,
 ): Promise<(EntityObject | Error)[]> {
   view.assertLive(`look up ${entity.name}`);
   const out: (EntityObject | Error)[] = new Array(keys.length);
@@ -22,7 +23,8 @@ export async function loadEntities(
   const absent = view.absent[entity.index] as Map<KeyValue, boolean>;
   const freshOnly = mode === Mode.FRESHEN;
   let todo: number[] = [];
-  for (let i = 0; i < keys.length; i++) {
+  if (force) for (let i = 0; i < keys.length; i++) todo.push(i);
+  else for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as KeyValue;
     const obj = known.get(key);
     if (obj !== undefined && (!freshOnly || obj[FRESH])) {
@@ -36,7 +38,8 @@ export async function loadEntities(
   if (todo.length === 0) return out;
 
   if (!freshOnly) {
-    const read = await view.core.cache.readEntities(entity, todo.map((i) => keys[i] as KeyValue));
+    const notBefore = mode === Mode.PREFER_CACHE && entity.maxAge !== undefined ? Date.now() - entity.maxAge : undefined;
+    const read = await view.core.cache.readEntities(entity, todo.map((i) => keys[i] as KeyValue), notBefore);
     view.adopt(entity, read.rows, false);
     for (const key of read.absentKeys) if (!absent.has(key)) absent.set(key, false);
     todo = fill(out, todo, keys, known, absent, entity);

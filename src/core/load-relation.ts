@@ -27,7 +27,8 @@ export async function loadRelation(
   let missing: readonly KeyValue[] = keys;
 
   if (mode !== Mode.FRESHEN) {
-    const read = await view.core.cache.readRelation(rel, keys);
+    const notBefore = mode === Mode.PREFER_CACHE && rel.maxAge !== undefined ? Date.now() - rel.maxAge : undefined;
+    const read = await view.core.cache.readRelation(rel, keys, notBefore);
     group(view, rel, read.rows, false, groups, complete);
     for (const key of read.emptyKeys) complete.add(key);
     missing = keys.filter((k) => !complete.has(k));
@@ -42,7 +43,7 @@ export async function loadRelation(
       }
     } else {
       try {
-        const rows = await view.core.select({ entity: rel.target, where: rel.foreignKey, keys: missing, orderBy: rel.orderBy });
+        const rows = await view.core.select({ entity: rel.target, where: rel.foreignKey, keys: missing, orderBy: rel.orderBy, through: rel.through });
         const loadedAt = Date.now();
         group(view, rel, rows, true, groups, complete);
         for (const key of missing) complete.add(key);
@@ -78,7 +79,7 @@ function group(
 ): void {
   sortRows(rows, rel.orderBy);
   const objects = view.adopt(rel.target, rows, fresh);
-  const fk = rel.foreignKey.name;
+  const fk = rel.through === undefined ? rel.foreignKey.name : '$src';
   for (let i = 0; i < rows.length; i++) {
     const key = (rows[i] as Row)[fk] as KeyValue;
     const members = groups.get(key);

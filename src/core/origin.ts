@@ -1,5 +1,5 @@
 import type { KeyValue, Row } from './codec.js';
-import type { CompiledColumn, CompiledEntity } from './schema.js';
+import type { CompiledColumn, CompiledEntity, CompiledThrough } from './schema.js';
 
 /** One set-wise read: the rows of `entity` whose `where` column is one of `keys`. */
 export interface SelectRequest {
@@ -8,6 +8,11 @@ export interface SelectRequest {
   readonly keys: readonly KeyValue[];
   /** Order wanted (relations); the core re-checks it, so a differing collation cannot reorder results. */
   readonly orderBy?: readonly CompiledColumn[];
+  /**
+   * For a manyToMany relation: `where` is the join table's source column, and each row also carries that
+   * source key as `$src` (a target row linked to several sources comes once per source).
+   */
+  readonly through?: CompiledThrough;
 }
 
 /**
@@ -23,6 +28,8 @@ export interface Origin {
   close(): Promise<void>;
   /** Runs one statement; rows come back with canonical values for their column types. */
   select(request: SelectRequest): Promise<Row[]>;
+  /** Runs caller-written SQL whose rows are rows of `entity`; their columns come back canonical. */
+  selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]>;
   /** Runs caller-written SQL with bound parameters, read-only; rows as the driver returns them. */
   raw(sql: string, params: readonly unknown[]): Promise<Row[]>;
 }

@@ -39,10 +39,22 @@ export interface RelationOptions {
   offlineFallback?: unknown;
   /** Orders a `hasMany` by this target column (then by the target's key). Default: the target's key. */
   orderBy?: string;
+  /** In `PREFER_CACHE`, a lookup recorded complete longer ago than this (ms) goes to the origin again. */
+  maxAge?: number;
+}
+
+/** How a {@link manyToMany} relation reaches its targets. */
+export interface ThroughOptions extends RelationOptions {
+  /** The join table at the origin (mirrored in the cache). */
+  through: string;
+  /** The join table's column holding this entity's key. */
+  sourceKey: string;
+  /** The join table's column holding the target's key. */
+  targetKey: string;
 }
 
 /** The kinds of relation. */
-export type RelationKind = 'hasMany' | 'hasOne' | 'belongsTo';
+export type RelationKind = 'hasMany' | 'hasOne' | 'belongsTo' | 'manyToMany';
 
 /** A relation declaration, as returned by {@link hasMany}, {@link hasOne} and {@link belongsTo}. */
 export interface RelationDef<K extends RelationKind = RelationKind, T extends string = string, FK extends string = string> {
@@ -95,6 +107,16 @@ export function belongsTo<const T extends string, const FK extends string>(
   return { kind: 'belongsTo', target, foreignKey, options };
 }
 
+/**
+ * The rows of `target` linked to this entity through a join table, ordered like a `hasMany`.
+ *
+ * @example
+ * relations: { tags: manyToMany('Tag', { through: 'post_tags', sourceKey: 'post_id', targetKey: 'tag_id' }) }
+ */
+export function manyToMany<const T extends string>(target: T, options: ThroughOptions): RelationDef<'manyToMany', T, string> {
+  return { kind: 'manyToMany', target, foreignKey: options?.targetKey, options };
+}
+
 /** An entity declaration, as returned by {@link entity}. */
 export interface EntityDef<
   C extends Record<string, ColumnSpec> = Record<string, ColumnSpec>,
@@ -105,6 +127,8 @@ export interface EntityDef<
   readonly key: K;
   readonly columns: C;
   readonly relations: R;
+  /** In `PREFER_CACHE`, an entity lookup recorded complete longer ago than this (ms) goes to the origin again. */
+  readonly maxAge?: number;
 }
 
 /**
@@ -121,8 +145,9 @@ export function entity<
   const C extends Record<string, ColumnSpec>,
   const K extends keyof C & string,
   const R extends Record<string, RelationDef> = Record<never, RelationDef>,
->(def: { table: string; key: K; columns: C; relations?: R }): EntityDef<C, K, R> {
-  return { table: def.table, key: def.key, columns: def.columns, relations: (def.relations ?? {}) as R };
+>(def: { table: string; key: K; columns: C; relations?: R; maxAge?: number }): EntityDef<C, K, R> {
+  const out: EntityDef<C, K, R> = { table: def.table, key: def.key, columns: def.columns, relations: (def.relations ?? {}) as R };
+  return def.maxAge === undefined ? out : { ...out, maxAge: def.maxAge };
 }
 
 /** Compile-time checks of a schema: relation targets, foreign keys and `orderBy` name real entities and columns. */
@@ -131,9 +156,11 @@ export type CheckSchema<S extends Record<string, EntityDef>> = {
     relations: {
       [RN in keyof S[N]['relations']]: S[N]['relations'][RN] extends RelationDef<infer K, infer T, infer FK>
         ? T extends keyof S & string
-          ? K extends 'belongsTo'
-            ? FK extends keyof S[N]['columns'] ? unknown : { foreignKey: keyof S[N]['columns'] & string }
-            : FK extends keyof S[T]['columns'] ? unknown : { foreignKey: keyof S[T]['columns'] & string }
+          ? K extends 'manyToMany'
+            ? unknown
+            : K extends 'belongsTo'
+              ? FK extends keyof S[N]['columns'] ? unknown : { foreignKey: keyof S[N]['columns'] & string }
+              : FK extends keyof S[T]['columns'] ? unknown : { foreignKey: keyof S[T]['columns'] & string }
           : { target: keyof S & string }
         : unknown;
     };
@@ -172,6 +199,16 @@ export interface CompiledEntity {
   readonly relations: readonly CompiledRelation[];
   /** hasMany/hasOne relations that read this entity's table by a foreign key: their marks depend on its rows. */
   readonly dependents: readonly CompiledRelation[];
+  /** manyToMany relations whose targets are this entity's rows. */
+  readonly linkedBy: readonly CompiledRelation[];
+  readonly maxAge: number | undefined;
+}
+
+/** @internal A join table of a manyToMany relation. */
+export interface CompiledThrough {
+  readonly table: string;
+  readonly sourceKey: CompiledColumn;
+  readonly targetKey: CompiledColumn;
 }
 
 /** @internal */
@@ -188,6 +225,9 @@ export interface CompiledRelation {
   readonly mode: Mode | undefined;
   readonly hasFallback: boolean;
   readonly offlineFallback: unknown;
+  readonly maxAge: number | undefined;
+  /** manyToMany only. */
+  readonly through: CompiledThrough | undefined;
 }
 
 const COLUMN_TYPES: ReadonlySet<string> = new Set<ColumnType>([
@@ -220,6 +260,10 @@ export function defineSchema<const S extends Record<string, EntityDef>>(entities
   return { entities, compiled: compileSchema(entities) };
 }
 
+function assertMaxAge(value: unknown, at: string): void {
+  if (typeof value !== 'number' || !(value >= 0)) fail(`${at}: expected a number of milliseconds >= 0, got ${describe(value)}`);
+}
+
 function fail(message: string): never {
   throw new SchemaError(message);
 }
@@ -238,7 +282,7 @@ function compileColumn(entityName: string, name: string, spec: unknown): Compile
 
 function compileSchema(defs: Record<string, EntityDef>): CompiledSchema {
   if (defs === null || typeof defs !== 'object') fail(`defineSchema: expected an object of entities, got ${describe(defs)}`);
-  const entities: (CompiledEntity & { relations: CompiledRelation[]; dependents: CompiledRelation[] })[] = [];
+  const entities: (CompiledEntity & { relations: CompiledRelation[]; dependents: CompiledRelation[]; linkedBy: CompiledRelation[] })[] = [];
   const byName = new Map<string, (typeof entities)[number]>();
   const tables = new Map<string, string>();
   for (const [name, def] of Object.entries(defs)) {
@@ -256,7 +300,8 @@ function compileSchema(defs: Record<string, EntityDef>): CompiledSchema {
     const key = columnByName.get(def.key);
     if (key === undefined) fail(`${name}.key: key column ${describe(def.key)} is not among the columns (${[...columnByName.keys()].join(', ')})`);
     if (!KEY_TYPES.has(key.type)) fail(`${name}.key: key column "${key.name}" has type ${key.type}; keys must be integer, bigint, text or decimal`);
-    const compiled = { name, index: entities.length, table: def.table, key, columns, columnByName, relations: [], dependents: [] };
+    if (def.maxAge !== undefined) assertMaxAge(def.maxAge, `${name}.maxAge`);
+    const compiled = { name, index: entities.length, table: def.table, key, columns, columnByName, relations: [], dependents: [], linkedBy: [], maxAge: def.maxAge };
     entities.push(compiled);
     byName.set(name, compiled);
   }
@@ -268,21 +313,41 @@ function compileSchema(defs: Record<string, EntityDef>): CompiledSchema {
       if (!IDENTIFIER.test(relName)) fail(`${at}: relation names must be identifiers`);
       if (RESERVED_FIELD_NAMES.has(relName)) fail(`${at}: "${relName}" is reserved on entity objects`);
       if (source.columnByName.has(relName)) fail(`${at}: "${relName}" is already a column of ${source.name}`);
-      if (rel === null || typeof rel !== 'object' || !['hasMany', 'hasOne', 'belongsTo'].includes(rel.kind)) {
-        fail(`${at}: expected hasMany(...), hasOne(...) or belongsTo(...), got ${describe(rel)}`);
+      if (rel === null || typeof rel !== 'object' || !['hasMany', 'hasOne', 'belongsTo', 'manyToMany'].includes(rel.kind)) {
+        fail(`${at}: expected hasMany(...), hasOne(...), belongsTo(...) or manyToMany(...), got ${describe(rel)}`);
       }
       const target = byName.get(rel.target);
       if (target === undefined) fail(`${at}: unknown target entity ${describe(rel.target)}; known entities: ${[...byName.keys()].join(', ')}`);
-      const fkOwner = rel.kind === 'belongsTo' ? source : target;
-      const foreignKey = fkOwner.columnByName.get(rel.foreignKey);
-      if (foreignKey === undefined) {
-        fail(`${at}: foreign key column ${describe(rel.foreignKey)} is not a column of ${fkOwner.name} (${[...fkOwner.columnByName.keys()].join(', ')})`);
+      const options = (rel.options ?? {}) as RelationOptions & Partial<ThroughOptions>;
+      let foreignKey: CompiledColumn;
+      let through: CompiledThrough | undefined;
+      if (rel.kind === 'manyToMany') {
+        for (const field of ['through', 'sourceKey', 'targetKey'] as const) {
+          const v = options[field];
+          if (typeof v !== 'string' || !IDENTIFIER.test(v)) fail(`${at}.${field}: expected an identifier, got ${describe(v)}`);
+        }
+        const table = options.through as string;
+        if (tables.has(table) || RESERVED_TABLES.has(table)) fail(`${at}.through: table "${table}" is already an entity table or reserved`);
+        if (options.sourceKey === options.targetKey) fail(`${at}: sourceKey and targetKey must differ, both are "${options.sourceKey}"`);
+        through = {
+          table,
+          sourceKey: { name: options.sourceKey as string, type: source.key.type, nullable: false },
+          targetKey: { name: options.targetKey as string, type: target.key.type, nullable: false },
+        };
+        foreignKey = through.sourceKey;
+      } else {
+        const fkOwner = rel.kind === 'belongsTo' ? source : target;
+        const fk = fkOwner.columnByName.get(rel.foreignKey);
+        if (fk === undefined) {
+          fail(`${at}: foreign key column ${describe(rel.foreignKey)} is not a column of ${fkOwner.name} (${[...fkOwner.columnByName.keys()].join(', ')})`);
+        }
+        const keyCol = rel.kind === 'belongsTo' ? target.key : source.key;
+        if (fk.type !== keyCol.type) {
+          fail(`${at}: foreign key ${fkOwner.name}.${fk.name} (${fk.type}) cannot reference key ${keyCol.name} (${keyCol.type})`);
+        }
+        foreignKey = fk;
       }
-      const keyCol = rel.kind === 'belongsTo' ? target.key : source.key;
-      if (foreignKey.type !== keyCol.type) {
-        fail(`${at}: foreign key ${fkOwner.name}.${foreignKey.name} (${foreignKey.type}) cannot reference key ${keyCol.name} (${keyCol.type})`);
-      }
-      const options = rel.options ?? {};
+      if (options.maxAge !== undefined) assertMaxAge(options.maxAge, `${at}.options.maxAge`);
       if (options.mode !== undefined) assertMode(options.mode, `${at}.options.mode`);
       const orderBy: CompiledColumn[] = [];
       if (options.orderBy !== undefined) {
@@ -304,10 +369,13 @@ function compileSchema(defs: Record<string, EntityDef>): CompiledSchema {
         mode: options.mode,
         hasFallback: 'offlineFallback' in options,
         offlineFallback: options.offlineFallback,
+        maxAge: options.maxAge,
+        through,
       };
       relations.push(compiled);
       source.relations.push(compiled);
-      if (rel.kind !== 'belongsTo') target.dependents.push(compiled);
+      if (rel.kind === 'hasMany' || rel.kind === 'hasOne') target.dependents.push(compiled);
+      if (rel.kind === 'manyToMany') target.linkedBy.push(compiled);
     }
   }
   return { entities, byName, relations };

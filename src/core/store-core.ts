@@ -2,7 +2,7 @@ import type { CacheStore } from './cache-store.js';
 import type { Row } from './codec.js';
 import type { EntityConstructor } from './entity-class.js';
 import type { SelectRequest } from './origin.js';
-import type { CompiledSchema } from './schema.js';
+import type { CompiledEntity, CompiledSchema } from './schema.js';
 
 /** @internal What a view needs from its store: the schema, the cache, and a bounded, counted origin. */
 export interface StoreCore {
@@ -17,4 +17,8 @@ export interface StoreCore {
    * concurrency bound; a failure rejects with an `OriginError` carrying the driver's error.
    */
   select(request: SelectRequest): Promise<Row[]>;
+  /** A custom query of `entity` rows on the origin, bounded, counted, errors as `OriginError`. */
+  selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]>;
+  /** Caller SQL on the origin, read-only, bounded, counted, errors as `OriginError`. */
+  raw(sql: string, params: readonly unknown[]): Promise<Row[]>;
 }

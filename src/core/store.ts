@@ -1,9 +1,11 @@
 import { inspect } from 'node:util';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { CacheStore } from './cache-store.js';
-import type { Row } from './codec.js';
+import { decodeParams, normalizeKey, type KeyValue, type Row } from './codec.js';
 import { makeEntityClass, type EntityConstructor } from './entity-class.js';
-import { NotLiveError, OriginError } from './errors.js';
+import { IsOfflineError, NotFoundError, NotLiveError, OriginError } from './errors.js';
+import { loadEntities } from './load-entities.js';
+import { loadRelation } from './load-relation.js';
 import { assertMode, describe, Mode } from './mode.js';
 import type { Origin, SelectRequest } from './origin.js';
 import type { EntityDef, Schema } from './schema.js';
@@ -23,6 +25,12 @@ export interface StoreOptions {
   batchSize?: number;
   /** Most statements running on the origin at once, across all views. Default 4. */
   originConcurrency?: number;
+}
+
+/** Options of `store.refreshAll()`. */
+export interface RefreshAllOptions {
+  /** Called after each batch with the lookups done so far and in all. */
+  onProgress?: (progress: { kind: string; done: number; total: number }) => void;
 }
 
 /** Statement counters of a store, counted where the statements are sent. */
@@ -79,6 +87,8 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
         return isLive();
       },
       select: (request) => this.#select(request),
+      selectSql: (entity, sql, params) => this.#originCall((o) => o.selectSql(entity, sql, params)),
+      raw: (sql, params) => this.#originCall((o) => o.raw(sql, params)),
     };
     this.stats = Object.defineProperties({} as StoreStats, {
       originQueries: { enumerable: true, get: () => this.#originQueries },
@@ -138,6 +148,73 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     return createView<S>(new ViewState(this.#core, mode));
   }
 
+  /**
+   * Runs SQL on the local cache, read-only, so cached data can be analysed offline with any SQL.
+   *
+   * @example
+   * const [{ n }] = await store.cacheSql('SELECT COUNT(*) AS n FROM b');
+   */
+  async cacheSql(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    if (this.#state !== 'open') throw new NotLiveError('cannot query the cache: the store is not open');
+    if (typeof sql !== 'string' || sql.trim() === '') throw new TypeError(`cacheSql: sql must be a non-empty string, got ${describe(sql)}`);
+    if (!Array.isArray(params)) throw new TypeError(`cacheSql: params must be an array, got ${describe(params)}`);
+    return this.#cache.sql(sql, params);
+  }
+
+  /**
+   * Re-reads from the origin every lookup the cache records complete (entities, relations, custom
+   * queries), in batches, so everything is fresh before going offline.
+   *
+   * @example
+   * await store.refreshAll({ onProgress: ({ done, total }) => console.log(`${done}/${total}`) });
+   */
+  async refreshAll(options: RefreshAllOptions = {}): Promise<{ lookups: number }> {
+    if (this.#state !== 'open') throw new NotLiveError('cannot refresh: the store is not open');
+    if (this.#origin === null) throw new IsOfflineError('cannot refresh: the store has no origin');
+    const schema = this.#core.schema;
+    const lookups = await this.#cache.completeLookups();
+    const queries = await this.#cache.recordedQueries();
+    const work: { kind: string; keys: KeyValue[]; run: (state: ViewState, keys: KeyValue[]) => Promise<unknown[]> }[] = [];
+    for (const { kind, keys } of lookups) {
+      const entity = schema.byName.get(kind);
+      if (entity !== undefined) {
+        work.push({ kind, keys: keys.map((k) => normalizeKey(entity, entity.key.type === 'bigint' ? BigInt(k as string) : k)), run: (s, ks) => loadEntities(s, entity, Mode.FRESHEN, ks, true) });
+        continue;
+      }
+      const rel = schema.relations.find((r) => r.id === kind);
+      if (rel !== undefined) {
+        const src = rel.source;
+        work.push({ kind, keys: keys.map((k) => normalizeKey(src, src.key.type === 'bigint' ? BigInt(k as string) : k)), run: (s, ks) => loadRelation(s, rel, Mode.FRESHEN, ks) });
+      }
+    }
+    const total = work.reduce((n, w) => n + w.keys.length, 0) + queries.length;
+    let done = 0;
+    const report = (kind: string) => options.onProgress?.({ kind, done, total });
+    for (const w of work) {
+      for (let i = 0; i < w.keys.length; i += this.#batchSize) {
+        const chunk = w.keys.slice(i, i + this.#batchSize);
+        // A view per chunk, so memory holds one chunk's rows at a time.
+        const state = new ViewState(this.#core, Mode.FRESHEN);
+        const results = await w.run(state, chunk);
+        state.close();
+        const failure = results.find((r) => r instanceof Error && !(r instanceof NotFoundError));
+        if (failure !== undefined) throw failure;
+        done += chunk.length;
+        report(w.kind);
+      }
+    }
+    for (const q of queries) {
+      const entity = schema.byName.get(q.entity);
+      if (entity === undefined) continue;
+      const state = new ViewState(this.#core, Mode.FRESHEN);
+      await state.runQuery(entity, q, q.sql, decodeParams(q.params), Mode.FRESHEN, { tag: q.kind.slice(2) });
+      state.close();
+      done++;
+      report(q.kind);
+    }
+    return { lookups: done };
+  }
+
   /** Closes what the store opened: the cache, and the origin unless the caller passed in its pool. */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
@@ -152,19 +229,23 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     await this.close();
   }
 
-  async #select(request: SelectRequest): Promise<Row[]> {
+  /** One origin statement: under the concurrency bound, counted, its failure wrapped with the driver's message. */
+  #originCall<T>(call: (origin: Origin) => Promise<T>): Promise<T> {
     const origin = this.#origin;
-    if (origin === null) throw new Error('no origin');
+    if (origin === null) return Promise.reject(new IsOfflineError('the store has no origin'));
+    return this.#limit(async () => {
+      this.#originQueries++;
+      try {
+        return await call(origin);
+      } catch (error) {
+        throw new OriginError(`${origin.description}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      }
+    });
+  }
+
+  async #select(request: SelectRequest): Promise<Row[]> {
     const size = this.#batchSize;
-    const run = (keys: SelectRequest['keys']) =>
-      this.#limit(async () => {
-        this.#originQueries++;
-        try {
-          return await origin.select(keys === request.keys ? request : { ...request, keys });
-        } catch (error) {
-          throw new OriginError(`${origin.description}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-        }
-      });
+    const run = (keys: SelectRequest['keys']) => this.#originCall((o) => o.select(keys === request.keys ? request : { ...request, keys }));
     if (request.keys.length <= size) return run(request.keys);
     const chunks: Promise<Row[]>[] = [];
     for (let i = 0; i < request.keys.length; i += size) chunks.push(run(request.keys.slice(i, i + size)));

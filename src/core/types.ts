@@ -1,4 +1,8 @@
+import type { Include } from './include.js';
 import type { ColumnValue, EntityDef, RelationDef } from './schema.js';
+
+/** Type-only brand naming an entity object's entity, so APIs can infer it from the object. */
+export declare const entityName: unique symbol;
 
 /**
  * The object type of entity `N` in schema `S`: its columns as readonly properties and its relations as
@@ -6,6 +10,8 @@ import type { ColumnValue, EntityDef, RelationDef } from './schema.js';
  * `Promise<T>`, or `Promise<T | null>` when the foreign key column is nullable).
  */
 export type EntityOf<S extends Record<string, EntityDef>, N extends keyof S> = {
+  readonly [entityName]?: N;
+} & {
   readonly [C in keyof S[N]['columns']]: ColumnValue<S[N]['columns'][C]>;
 } & {
   readonly [R in keyof S[N]['relations']]: RelationValueOf<S, N, S[N]['relations'][R]>;
@@ -15,7 +21,7 @@ export type EntityOf<S extends Record<string, EntityDef>, N extends keyof S> = {
 export type RelationValueOf<S extends Record<string, EntityDef>, N extends keyof S, R> =
   R extends RelationDef<infer K, infer T, infer FK>
     ? T extends keyof S
-      ? K extends 'hasMany'
+      ? K extends 'hasMany' | 'manyToMany'
         ? Promise<readonly EntityOf<S, T>[]>
         : K extends 'hasOne'
           ? Promise<EntityOf<S, T> | null>
@@ -32,5 +38,21 @@ export type KeyOf<S extends Record<string, EntityDef>, N extends keyof S> = NonN
   ColumnValue<S[N]['columns'][S[N]['key']]>
 >;
 
-/** `view.X`: looks up one `X` by key. Lookups made in one tick are batched. */
-export type EntityAccessor<S extends Record<string, EntityDef>, N extends keyof S> = (key: KeyOf<S, N>) => Promise<EntityOf<S, N>>;
+/**
+ * `view.X`: looks up one `X` by key (lookups made in one tick are batched), optionally preloading an
+ * include tree; `view.X.many(keys)` looks up several in one batch.
+ *
+ * @example
+ * const a = await view.A(1, { include: { bs: true } });
+ * const as = await view.A.many([1, 2, 3]);
+ */
+export interface EntityAccessor<S extends Record<string, EntityDef>, N extends keyof S> {
+  (key: KeyOf<S, N>, options?: { include?: Include<S, N> }): Promise<EntityOf<S, N>>;
+  /** Entities in key order; rejects with `NotFoundError` listing every missing key. */
+  many(keys: readonly KeyOf<S, N>[], options?: { include?: Include<S, N>; nullForMissing?: false }): Promise<readonly EntityOf<S, N>[]>;
+  /** Entities in key order, `null` for missing keys. */
+  many(keys: readonly KeyOf<S, N>[], options: { include?: Include<S, N>; nullForMissing: true }): Promise<readonly (EntityOf<S, N> | null)[]>;
+}
+
+/** The entity name of an entity object type. */
+export type NameOf<E> = E extends { readonly [entityName]?: infer N } ? N : never;

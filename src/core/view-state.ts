@@ -1,12 +1,37 @@
 import DataLoader from 'dataloader';
-import { normalizeKey, type KeyValue, type Row } from './codec.js';
-import { FRESH, ROW, type EntityObject } from './entity-class.js';
+import { encodeParams, normalizeKey, type KeyValue, type Row } from './codec.js';
+import { ENTITY, FRESH, ROW, VIEW, type EntityObject } from './entity-class.js';
 import { IsOfflineError, NotFoundError, NotLiveError } from './errors.js';
+import { compileInclude, type IncludeNode } from './include.js';
 import { loadEntities } from './load-entities.js';
 import { loadRelation, type RelationValue } from './load-relation.js';
-import { capMode, modeRank, type Mode } from './mode.js';
+import { assertMode, capMode, describe, Mode, modeRank } from './mode.js';
 import type { CompiledEntity, CompiledRelation } from './schema.js';
 import type { StoreCore } from './store-core.js';
+
+/** Options of `view.X.many()`. */
+export interface ManyOptions {
+  /** Relations to preload on the results (see `view.preload`). */
+  include?: object;
+  /** Give `null` in place of missing keys instead of rejecting with `NotFoundError`. */
+  nullForMissing?: boolean;
+}
+
+/** A custom query: SQL whose rows are full rows of one entity, cached under (tag, params). */
+export interface QuerySpec {
+  /** Names the query; with `params` it is the completeness key. */
+  tag: string;
+  /** Bound parameters (strings, numbers, booleans, null, bigints, Dates, Buffers). */
+  params?: readonly unknown[];
+  /** SQL in the origin's dialect; it is never run on the cache. */
+  sql: string;
+  /** Caps the view's mode for this query. */
+  mode?: Mode;
+  /** Returned instead of raising `IsOfflineError` when offline and not in the cache. */
+  offlineFallback?: unknown;
+  /** In PREFER_CACHE, a recorded answer older than this (ms) is asked again. */
+  maxAge?: number;
+}
 
 type Loader = DataLoader<KeyValue, unknown>;
 const MODES = 3;
@@ -25,6 +50,7 @@ export class ViewState {
   readonly absent: Map<KeyValue, boolean>[];
   readonly #entityLoaders: (Loader | undefined)[] = [];
   readonly #relationLoaders: (Loader | undefined)[] = [];
+  readonly #queries = new Map<string, Promise<unknown>>();
 
   constructor(core: StoreCore, mode: Mode) {
     this.core = core;
@@ -43,6 +69,154 @@ export class ViewState {
       return Promise.reject(error);
     }
     return this.#entityLoader(entity, mode).load(normalized) as Promise<EntityObject>;
+  }
+
+  /** `view.X(key, { include })`. */
+  async lookupWith(entity: CompiledEntity, key: unknown, options: { include?: object } | undefined): Promise<EntityObject> {
+    const obj = await this.lookup(entity, key);
+    if (options?.include !== undefined) await this.preload([obj], options.include);
+    return obj;
+  }
+
+  /** `view.X.many(keys)`: one batch; results in key order; missing keys reject together (or give null). */
+  async many(entity: CompiledEntity, keys: readonly unknown[], options: ManyOptions = {}): Promise<(EntityObject | null)[]> {
+    this.assertLive(`look up ${entity.name}`);
+    if (!Array.isArray(keys)) throw new TypeError(`${entity.name}.many: expected an array of keys, got ${describe(keys)}`);
+    const normalized = keys.map((k) => normalizeKey(entity, k));
+    const results = await this.#entityLoader(entity, this.mode).loadMany(normalized);
+    const missing: KeyValue[] = [];
+    const out: (EntityObject | null)[] = new Array(results.length);
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i];
+      if (r instanceof NotFoundError) {
+        missing.push(normalized[i] as KeyValue);
+        out[i] = null;
+      } else if (r instanceof Error) throw r;
+      else out[i] = r as EntityObject;
+    }
+    if (missing.length > 0 && options.nullForMissing !== true) throw new NotFoundError(entity.name, missing);
+    if (options.include !== undefined) await this.preload(out.filter((o): o is EntityObject => o !== null), options.include);
+    return out;
+  }
+
+  /**
+   * Loads an include tree level by level: each relation of a level is one batch over all its parents
+   * (one cache statement and at most one origin statement per chunk), then its children's level.
+   */
+  async preload(objects: readonly EntityObject[], include: unknown): Promise<void> {
+    this.assertLive('preload');
+    if (!Array.isArray(objects)) throw new TypeError(`preload: expected an array of entities, got ${describe(objects)}`);
+    if (objects.length === 0) return;
+    const entity = this.#entityOf(objects[0], 'preload');
+    for (const o of objects) if (this.#entityOf(o, 'preload') !== entity) throw new TypeError(`preload: all entities must be of one kind; got ${entity.name} and ${o[ENTITY].name}`);
+    await this.#preloadLevel(objects, compileInclude(entity, include));
+  }
+
+  async #preloadLevel(objects: readonly EntityObject[], nodes: readonly IncludeNode[]): Promise<void> {
+    await Promise.all(
+      nodes.map(async (node) => {
+        const values = await Promise.all(objects.map((o) => this.follow(node.rel, o)));
+        if (node.children.length === 0) return;
+        const next = new Set<EntityObject>();
+        for (const v of values) {
+          if (Array.isArray(v)) for (const o of v) next.add(o as EntityObject);
+          else if (v !== null && typeof v === 'object' && ENTITY in v) next.add(v as EntityObject);
+        }
+        if (next.size > 0) await this.#preloadLevel([...next], node.children);
+      }),
+    );
+  }
+
+  /** `view.query(entity, spec)`: asked at most once per view (and mode) for the same tag and params. */
+  query(entityName: string, spec: QuerySpec): Promise<unknown> {
+    try {
+      this.assertLive('run a query');
+      const entity = this.core.schema.byName.get(entityName);
+      if (entity === undefined) throw new TypeError(`query: unknown entity ${describe(entityName)}; known: ${[...this.core.schema.byName.keys()].join(', ')}`);
+      if (spec === null || typeof spec !== 'object') throw new TypeError(`query: expected { tag, sql, params }, got ${describe(spec)}`);
+      if (typeof spec.tag !== 'string' || spec.tag === '') throw new TypeError(`query: tag must be a non-empty string, got ${describe(spec.tag)}`);
+      if (typeof spec.sql !== 'string' || spec.sql.trim() === '') throw new TypeError(`query ${spec.tag}: sql must be a non-empty string, got ${describe(spec.sql)}`);
+      if (spec.mode !== undefined) assertMode(spec.mode, `query ${spec.tag}: mode`);
+      const params = spec.params ?? [];
+      const key = { kind: `q:${spec.tag}`, params: encodeParams(params, `query ${spec.tag}`) };
+      const mode = capMode(this.mode, spec.mode);
+      const memo = `${mode}|${key.kind}|${key.params}`;
+      let answer = this.#queries.get(memo);
+      if (answer === undefined) {
+        answer = this.runQuery(entity, key, spec.sql, params, mode, spec);
+        this.#queries.set(memo, answer);
+        answer.catch(() => this.#queries.delete(memo));
+      }
+      return answer;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** @internal Runs a custom query under `mode` (also used by `refreshAll`). */
+  async runQuery(
+    entity: CompiledEntity,
+    key: { kind: string; params: string },
+    sql: string,
+    params: readonly unknown[],
+    mode: Mode,
+    spec: Pick<QuerySpec, 'tag' | 'offlineFallback' | 'maxAge'>,
+  ): Promise<unknown> {
+    if (mode !== Mode.FRESHEN) {
+      const notBefore = mode === Mode.PREFER_CACHE && spec.maxAge !== undefined ? Date.now() - spec.maxAge : undefined;
+      const rows = await this.core.cache.readQuery(entity, key, notBefore);
+      if (rows !== undefined) return Object.freeze(this.adopt(entity, rows, false));
+    }
+    if (mode === Mode.OFFLINE || !this.core.hasOrigin) {
+      if ('offlineFallback' in spec) return spec.offlineFallback;
+      throw new IsOfflineError(`query ${spec.tag} ${key.params} is not in the cache and ${this.core.hasOrigin ? 'the view is offline' : 'the store has no origin'}`);
+    }
+    const rows = await this.core.selectSql(entity, sql, params);
+    const first = rows[0];
+    if (first !== undefined) {
+      const missing = entity.columns.filter((c) => !(c.name in first)).map((c) => c.name);
+      if (missing.length > 0) {
+        throw new TypeError(`query ${spec.tag}: rows are not full rows of ${entity.name}; missing column${missing.length === 1 ? '' : 's'} ${missing.join(', ')} (select ${entity.table}.* or every column)`);
+      }
+      const keyName = entity.key.name;
+      if (rows.some((r) => r[keyName] === null)) throw new TypeError(`query ${spec.tag}: a row has a NULL key column ${keyName}`);
+    }
+    const loadedAt = Date.now();
+    const objects = this.adopt(entity, rows, true);
+    await this.core.cache.merge({ entity, rows, loadedAt, query: { ...key, sql } });
+    return Object.freeze(objects);
+  }
+
+  /** `view.refresh(obj[, relation])`: reads one lookup from the origin now, whatever the mode. */
+  async refresh(obj: EntityObject, relationName?: string): Promise<unknown> {
+    this.assertLive('refresh');
+    const entity = this.#entityOf(obj, 'refresh');
+    if (relationName === undefined) return this.#refreshEntity(entity, obj[ROW][entity.key.name] as KeyValue);
+    const rel = entity.relations.find((r) => r.name === relationName);
+    if (rel === undefined) throw new TypeError(`refresh: ${entity.name} has no relation ${describe(relationName)}`);
+    if (rel.kind === 'belongsTo') {
+      const fk = obj[ROW][rel.foreignKey.name];
+      return fk === null || fk === undefined ? null : this.#refreshEntity(rel.target, fk as KeyValue);
+    }
+    const key = obj[ROW][entity.key.name] as KeyValue;
+    const [value] = await loadRelation(this, rel, Mode.FRESHEN, [key]);
+    if (value instanceof Error) throw value;
+    for (let m = 0; m < MODES; m++) this.#relationLoaders[rel.index * MODES + m]?.clear(key).prime(key, value);
+    return value;
+  }
+
+  async #refreshEntity(entity: CompiledEntity, key: KeyValue): Promise<EntityObject> {
+    if (!this.core.hasOrigin) throw new IsOfflineError(`cannot refresh ${entity.name} ${String(key)}: the store has no origin`);
+    const [result] = await loadEntities(this, entity, Mode.FRESHEN, [key], true);
+    for (let m = 0; m < MODES; m++) this.#entityLoaders[entity.index * MODES + m]?.clear(key);
+    if (result instanceof Error) throw result;
+    return result as EntityObject;
+  }
+
+  #entityOf(obj: unknown, what: string): CompiledEntity {
+    if (obj === null || typeof obj !== 'object' || !(ENTITY in obj)) throw new TypeError(`${what}: expected an entity object of this view, got ${describe(obj)}`);
+    if ((obj as EntityObject)[VIEW] !== this) throw new TypeError(`${what}: the ${(obj as EntityObject)[ENTITY].name} belongs to another view`);
+    return (obj as EntityObject)[ENTITY];
   }
 
   /** The value of a relation getter on `obj`. */

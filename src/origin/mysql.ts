@@ -34,6 +34,16 @@ function isPool(value: unknown): value is mysql.Pool {
   return typeof value === 'object' && value !== null && typeof (value as mysql.Pool).getConnection === 'function' && typeof (value as mysql.Pool).query === 'function';
 }
 
+function run(target: mysql.Pool | mysql.PoolConnection, sql: string, values: readonly unknown[]): Promise<Row[]> {
+  return new Promise((resolve, reject) => {
+    target.query({ sql, values: values as unknown[], ...QUERY_OPTIONS }, (error, rows) => {
+      if (error) reject(error);
+      else if (!Array.isArray(rows)) reject(new Error(`expected rows from ${JSON.stringify(sql.slice(0, 60))}, got a write result`));
+      else resolve(rows as Row[]);
+    });
+  });
+}
+
 function quote(name: string): string {
   return '`' + name.replaceAll('`', '``') + '`';
 }
@@ -93,32 +103,59 @@ class MysqlOrigin implements Origin {
   }
 
   async select(request: SelectRequest): Promise<Row[]> {
-    const { entity, where, keys, orderBy } = request;
-    const sqlKey = `${entity.name}|${where.name}|${orderBy?.map((c) => c.name).join(',') ?? ''}`;
+    const { entity, where, keys, orderBy, through } = request;
+    const sqlKey = `${entity.name}|${where.name}|${orderBy?.map((c) => c.name).join(',') ?? ''}|${through?.table ?? ''}`;
     let sql = this.#sql.get(sqlKey);
     if (sql === undefined) {
-      sql = `SELECT ${entity.columns.map((c) => quote(c.name)).join(', ')} FROM ${quote(entity.table)} WHERE ${quote(where.name)} IN (?)`;
-      if (orderBy !== undefined && orderBy.length > 0) sql += ` ORDER BY ${[where, ...orderBy].map((c) => quote(c.name)).join(', ')}`;
+      const cols = entity.columns.map((c) => `t.${quote(c.name)}`).join(', ');
+      const order = orderBy !== undefined && orderBy.length > 0 ? orderBy.map((c) => `t.${quote(c.name)}`).join(', ') : '';
+      if (through === undefined) {
+        sql = `SELECT ${cols} FROM ${quote(entity.table)} t WHERE t.${quote(where.name)} IN (?)`;
+        if (order !== '') sql += ` ORDER BY t.${quote(where.name)}, ${order}`;
+      } else {
+        const src = `j.${quote(through.sourceKey.name)}`;
+        sql =
+          `SELECT ${src} AS \`$src\`, ${cols} FROM ${quote(through.table)} j ` +
+          `JOIN ${quote(entity.table)} t ON t.${quote(entity.key.name)} = j.${quote(through.targetKey.name)} ` +
+          `WHERE ${src} IN (?) ORDER BY ${src}${order === '' ? '' : `, ${order}`}`;
+      }
       this.#sql.set(sqlKey, sql);
     }
-    const rows = await this.#query(sql, [keys]);
+    const rows = await this.#query(sql, [keys], this.#owned);
+    decodeRows(rows, this.#plan(entity));
+    if (through !== undefined && through.sourceKey.type === 'bigint') for (const r of rows) r.$src = BigInt(r.$src as string);
+    return rows;
+  }
+
+  async selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]> {
+    const rows = await this.raw(sql, params);
     decodeRows(rows, this.#plan(entity));
     return rows;
   }
 
   raw(sql: string, params: readonly unknown[]): Promise<Row[]> {
-    return this.#query(sql, params);
+    return this.#query(sql, params, false);
   }
 
-  #query(sql: string, values: readonly unknown[]): Promise<Row[]> {
+  /**
+   * Sessions of a pool this origin made are read-only already; on a caller's pool, caller SQL runs in a
+   * read-only transaction on a reserved connection, so the server refuses writes either way.
+   */
+  async #query(sql: string, values: readonly unknown[], trusted: boolean): Promise<Row[]> {
     const pool = this.#pool;
-    if (pool === undefined) return Promise.reject(new Error(`${this.description} is not open`));
-    return new Promise((resolve, reject) => {
-      pool.query({ sql, values: values as unknown[], ...QUERY_OPTIONS }, (error, rows) => {
-        if (error) reject(error);
-        else resolve(rows as Row[]);
-      });
-    });
+    if (pool === undefined) throw new Error(`${this.description} is not open`);
+    if (trusted || this.#owned) return run(pool, sql, values);
+    const conn = await new Promise<mysql.PoolConnection>((resolve, reject) => pool.getConnection((e, c) => (e ? reject(e) : resolve(c))));
+    try {
+      await run(conn, 'START TRANSACTION READ ONLY', []);
+      try {
+        return await run(conn, sql, values);
+      } finally {
+        await run(conn, 'COMMIT', []).catch(() => undefined);
+      }
+    } finally {
+      conn.release();
+    }
   }
 
   #plan(entity: CompiledEntity): DecodePlan {

@@ -40,20 +40,43 @@ class SqliteOrigin implements Origin {
   }
 
   async select(request: SelectRequest): Promise<Row[]> {
-    const { entity, where, keys, orderBy } = request;
+    const { entity, where, keys, orderBy, through } = request;
     // Bigints are read as text so values beyond 2^53 stay exact.
-    const cols = entity.columns.map((c) => (c.type === 'bigint' ? `CAST(${q(c.name)} AS TEXT) AS ${q(c.name)}` : q(c.name)));
-    let sql = `SELECT ${cols.join(', ')} FROM ${q(entity.table)} WHERE ${q(where.name)} IN (SELECT value FROM json_each(?))`;
-    if (orderBy !== undefined && orderBy.length > 0) sql += ` ORDER BY ${[where, ...orderBy].map((c) => q(c.name)).join(', ')}`;
+    const text = (expr: string, type: string) => (type === 'bigint' ? `CAST(${expr} AS TEXT)` : expr);
+    const cols = entity.columns.map((c) => `${text(`t.${q(c.name)}`, c.type)} AS ${q(c.name)}`).join(', ');
+    const order = orderBy?.map((c) => `t.${q(c.name)}`).join(', ') ?? '';
+    let sql: string;
+    if (through === undefined) {
+      sql = `SELECT ${cols} FROM ${q(entity.table)} t WHERE t.${q(where.name)} IN (SELECT value FROM json_each(?))`;
+      if (order !== '') sql += ` ORDER BY t.${q(where.name)}, ${order}`;
+    } else {
+      const src = `j.${q(through.sourceKey.name)}`;
+      sql =
+        `SELECT ${text(src, through.sourceKey.type)} AS "$src", ${cols} FROM ${q(through.table)} j ` +
+        `JOIN ${q(entity.table)} t ON t.${q(entity.key.name)} = j.${q(through.targetKey.name)} ` +
+        `WHERE ${src} IN (SELECT value FROM json_each(?)) ORDER BY ${src}${order === '' ? '' : `, ${order}`}`;
+    }
     const rows = await this.#conn().all<Row>(sql, [keysJson(keys, true)]);
-    let plan = this.#plans.get(entity);
-    if (plan === undefined) this.#plans.set(entity, (plan = planDecode(entity, DECODED)));
-    decodeRows(rows, plan);
+    decodeRows(rows, this.#plan(entity));
+    if (through !== undefined && through.sourceKey.type === 'bigint') for (const r of rows) r.$src = BigInt(r.$src as string);
     return rows;
   }
 
+  async selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]> {
+    const rows = await this.raw(sql, params);
+    decodeRows(rows, this.#plan(entity));
+    return rows;
+  }
+
+  /** The file is opened read-only with `query_only`, so SQLite itself refuses writes. */
   raw(sql: string, params: readonly unknown[]): Promise<Row[]> {
-    return this.#conn().all<Row>(sql, params);
+    return this.#conn().all<Row>(sql, params.map((p) => (typeof p === 'bigint' ? String(p) : p)));
+  }
+
+  #plan(entity: CompiledEntity): DecodePlan {
+    let plan = this.#plans.get(entity);
+    if (plan === undefined) this.#plans.set(entity, (plan = planDecode(entity, DECODED)));
+    return plan;
   }
 
   #conn(): SqliteConnection {
