@@ -1,8 +1,9 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { CacheStore, EntityRead, MergeBatch, QueryKey, RecordedQuery, RelationRead } from '../core/cache-store.js';
 import { DECODERS, decodeRows, planDecode, type DecodePlan, type Decoder, type KeyValue, type Row } from '../core/codec.js';
-import type { ColumnType, CompiledEntity, CompiledRelation, CompiledSchema } from '../core/schema.js';
-import { keysJson, quoteSqlite as q, SqliteConnection } from '../sqlite/connection.js';
+import type { ColumnType, CompiledColumn, CompiledEntity, CompiledRelation, CompiledSchema } from '../core/schema.js';
+import { keysParam, type CompiledKey } from '../core/key.js';
+import { inKeys, keyEquals, quoteSqlite as q, SqliteConnection } from '../sqlite/connection.js';
 
 /** Options of {@link sqliteCache}. */
 export interface SqliteCacheOptions {
@@ -140,7 +141,7 @@ export class SqliteCacheStore implements CacheStore {
     let script = 'BEGIN IMMEDIATE;';
     const setMeta = (name: string, fp: string) => `INSERT OR REPLACE INTO adbv_meta VALUES (${sqlString(name)}, ${sqlString(fp)});`;
     for (const entity of schema.entities) {
-      const fp = JSON.stringify({ table: entity.table, key: entity.key.name, columns: entity.columns.map((c) => [c.name, c.type]) });
+      const fp = JSON.stringify({ table: entity.table, key: names(entity.key), columns: entity.columns.map((c) => [c.name, c.type]) });
       const name = `entity:${entity.name}`;
       const old = stored.get(name);
       if (old !== undefined && old !== fp) {
@@ -150,10 +151,10 @@ export class SqliteCacheStore implements CacheStore {
         script += `DELETE FROM adbv_query_rows WHERE entity = ${sqlString(entity.name)}; DELETE FROM adbv_queries WHERE entity = ${sqlString(entity.name)};`;
       }
       if (old !== fp) script += setMeta(name, fp);
-      const cols = entity.columns.map((c) => `${q(c.name)} ${STORAGE[c.type]}${c === entity.key ? ' NOT NULL' : ''}`);
-      script += `CREATE TABLE IF NOT EXISTS ${q(entity.table)} (${cols.join(', ')}, PRIMARY KEY (${q(entity.key.name)}));`;
+      const cols = entity.columns.map((c) => `${q(c.name)} ${STORAGE[c.type]}${entity.key.columns.includes(c) ? ' NOT NULL' : ''}`);
+      script += `CREATE TABLE IF NOT EXISTS ${q(entity.table)} (${cols.join(', ')}, PRIMARY KEY (${entity.key.columns.map((c) => q(c.name)).join(', ')}));`;
       for (const dep of entity.dependents) {
-        const idx = [dep.foreignKey, ...dep.orderBy].map((c) => q(c.name)).join(', ');
+        const idx = [...new Set([...dep.foreignKey.columns, ...dep.orderBy])].map((c) => q(c.name)).join(', ');
         script += `CREATE INDEX IF NOT EXISTS ${q(`${entity.table}__${dep.source.name}_${dep.name}`)} ON ${q(entity.table)} (${idx});`;
       }
     }
@@ -173,7 +174,7 @@ export class SqliteCacheStore implements CacheStore {
       }
     }
     for (const rel of schema.relations) {
-      const fp = JSON.stringify([rel.kind, rel.target.name, rel.foreignKey.name, rel.orderBy.map((c) => c.name), rel.through ?? null]);
+      const fp = JSON.stringify([rel.kind, rel.target.name, names(rel.foreignKey), rel.orderBy.map((c) => c.name), rel.through ?? null]);
       const name = `relation:${rel.id}`;
       const old = stored.get(name);
       if (old !== undefined && old !== fp) script += `DELETE FROM ever_loaded WHERE kind = ${sqlString(rel.id)};`;
@@ -201,16 +202,16 @@ export class SqliteCacheStore implements CacheStore {
 
   async readEntities(entity: CompiledEntity, keys: readonly KeyValue[], notBefore?: number): Promise<EntityRead> {
     const plan = this.#plan(entity);
+    const param = keysParam(entity.key, keys, false);
     const raw =
       notBefore === undefined
-        ? await this.#conn().all<Row>(plan.readEntities, [keysJson(keys, false), plan.kind])
-        : await this.#conn().all<Row>(plan.readEntitiesFresh, [keysJson(keys, false), plan.kind, notBefore]);
+        ? await this.#conn().all<Row>(plan.readEntities, [param, plan.kind])
+        : await this.#conn().all<Row>(plan.readEntitiesFresh, [param, plan.kind, notBefore]);
     decodeRows(raw, plan.decode);
     const rows: Row[] = [];
     const absentKeys: KeyValue[] = [];
-    const key = entity.key.name;
     for (const row of raw) {
-      if (row.$a) absentKeys.push(row[key] as KeyValue);
+      if (row.$a) absentKeys.push(entity.key.of(row) as KeyValue);
       else rows.push(row);
     }
     return { rows, absentKeys };
@@ -219,20 +220,20 @@ export class SqliteCacheStore implements CacheStore {
   async readRelation(rel: CompiledRelation, keys: readonly KeyValue[], notBefore?: number): Promise<RelationRead> {
     const plan = this.#relations.get(rel);
     if (plan === undefined) throw new Error(`${rel.id} is not a hasMany, hasOne or manyToMany relation`);
+    const param = keysParam(rel.source.key, keys, false);
     const raw =
       notBefore === undefined
-        ? await this.#conn().all<Row>(plan.read, [keysJson(keys, false), rel.id])
-        : await this.#conn().all<Row>(plan.readFresh, [keysJson(keys, false), rel.id, notBefore]);
+        ? await this.#conn().all<Row>(plan.read, [param, rel.id])
+        : await this.#conn().all<Row>(plan.readFresh, [param, rel.id, notBefore]);
     decodeRows(raw, this.#plan(rel.target).decode);
-    const key = rel.target.key.name;
-    const fk = rel.through === undefined ? rel.foreignKey.name : '$src';
+    const groupKey = rel.through === undefined ? rel.foreignKey.of : (row: Row) => row.$src as KeyValue;
     if (plan.decodeSource !== undefined) for (const row of raw) row.$src = plan.decodeSource(row.$src);
     let rows = raw;
     const emptyKeys: KeyValue[] = [];
     for (let i = 0; i < raw.length; i++) {
-      if ((raw[i] as Row)[key] === null) {
+      if ((raw[i] as Row).$e) {
         if (rows === raw) rows = raw.slice(0, i);
-        emptyKeys.push((raw[i] as Row)[fk] as KeyValue);
+        emptyKeys.push(groupKey(raw[i] as Row) as KeyValue);
       } else if (rows !== raw) rows.push(raw[i] as Row);
     }
     return { rows, emptyKeys };
@@ -249,32 +250,34 @@ export class SqliteCacheStore implements CacheStore {
     await db.run('BEGIN IMMEDIATE');
     try {
       if (absentKeys !== undefined && absentKeys.length > 0) {
-        const gone = await db.all<Row>(`${plan.selectForRemoval} WHERE ${q(entity.key.name)} IN (SELECT value FROM json_each(?))`, [keysJson(absentKeys, false)]);
+        const gone = await db.all<Row>(`${plan.selectForRemoval} WHERE ${inKeys(entity.key, 't')}`, [keysParam(entity.key, absentKeys, false)]);
         await this.#remove(db, entity, plan, gone, false);
       }
       if (relation !== undefined && relation.rel.through !== undefined) {
         const rp = this.#relations.get(relation.rel) as RelationPlan;
-        await db.run(rp.unlink as string, [keysJson(relation.keys, false)]);
-        const links = rows.map((r) => [encodeKey(r.$src), encodeKey(r[entity.key.name])]);
+        await db.run(rp.unlink as string, [keysParam(relation.rel.source.key, relation.keys, false)]);
+        const links = rows.map((r) => [encodeKey(r.$src), encodeKey(entity.key.of(r))]);
         if (links.length > 0) await db.run(rp.link as string, [JSON.stringify(links)]);
       } else if (relation !== undefined) {
-        const kept = rows.map((r) => r[entity.key.name]);
+        const kept = rows.map(entity.key.of) as KeyValue[];
         const stale = await db.all<Row>(
-          `${plan.selectForRemoval} WHERE ${q(relation.rel.foreignKey.name)} IN (SELECT value FROM json_each(?)) AND ${q(entity.key.name)} NOT IN (SELECT value FROM json_each(?))`,
-          [keysJson(relation.keys, false), keysJson(kept, false)],
+          `${plan.selectForRemoval} WHERE ${inKeys(relation.rel.foreignKey, 't', '?1')} AND NOT ${inKeys(entity.key, 't', '?2')}`,
+          [keysParam(relation.rel.foreignKey, relation.keys, false), keysParam(entity.key, kept, false)],
         );
         await this.#remove(db, entity, plan, stale, true);
       }
       if (rows.length > 0) await db.run(plan.upsert, [encodeRows(rows, plan)]);
-      if (entityKeys !== undefined && entityKeys.length > 0) await db.run(MARK_SQL, [plan.kind, loadedAt, keysJson(entityKeys, false)]);
-      if (relation !== undefined && relation.keys.length > 0) await db.run(MARK_SQL, [relation.rel.id, loadedAt, keysJson(relation.keys, false)]);
+      if (entityKeys !== undefined && entityKeys.length > 0) await db.run(MARK_SQL, [plan.kind, loadedAt, keysParam(entity.key, entityKeys, false)]);
+      if (relation !== undefined && relation.keys.length > 0) {
+        await db.run(MARK_SQL, [relation.rel.id, loadedAt, keysParam(relation.rel.source.key, relation.keys, false)]);
+      }
       if (batch.query !== undefined) {
         const { kind, params, sql } = batch.query;
         await db.run('DELETE FROM adbv_query_rows WHERE kind = ? AND params = ?', [kind, params]);
         if (rows.length > 0) {
           await db.run(
             'INSERT INTO adbv_query_rows (kind, params, pos, entity, key) SELECT ?1, ?2, key, ?3, value FROM json_each(?4)',
-            [kind, params, entity.name, keysJson(rows.map((r) => r[entity.key.name]), false)],
+            [kind, params, entity.name, keysParam(entity.key, rows.map(entity.key.of) as KeyValue[], false)],
           );
         }
         await db.run('INSERT OR REPLACE INTO adbv_queries (kind, params, entity, sql) VALUES (?, ?, ?, ?)', [kind, params, entity.name, sql]);
@@ -294,10 +297,10 @@ export class SqliteCacheStore implements CacheStore {
   async #remove(db: SqliteConnection, entity: CompiledEntity, plan: TablePlan, gone: Row[], unmarkEntity: boolean): Promise<void> {
     if (gone.length === 0) return;
     for (const dep of entity.dependents) {
-      const fks = gone.map((r) => r[dep.foreignKey.name]).filter((v) => v !== null);
-      if (fks.length > 0) await db.run(UNMARK_SQL, [dep.id, JSON.stringify(fks)]);
+      const fks = gone.map(dep.foreignKey.ofStored).filter((v): v is KeyValue => v !== null);
+      if (fks.length > 0) await db.run(UNMARK_SQL, [dep.id, keysParam(dep.foreignKey, fks, false)]);
     }
-    const keys = JSON.stringify(gone.map((r) => r[entity.key.name]));
+    const keys = keysParam(entity.key, gone.map(entity.key.ofStored) as KeyValue[], false);
     for (const rel of entity.linkedBy) {
       const t = rel.through as NonNullable<CompiledRelation['through']>;
       await db.run(
@@ -314,10 +317,10 @@ export class SqliteCacheStore implements CacheStore {
     const plan = this.#plan(entity);
     const raw = await this.#conn().all<Row>(plan.readQuery, [key.kind, key.params, notBefore ?? -1]);
     if (raw.length === 0) return undefined;
-    const keyName = entity.key.name;
+    const firstKey = (entity.key.columns[0] as CompiledColumn).name;
     if (raw.length === 1 && (raw[0] as Row).$pos === null) return [];
     // A recorded row missing from its table means the answer is no longer whole: treat as not complete.
-    if (raw.some((r) => r[keyName] === null)) return undefined;
+    if (raw.some((r) => r[firstKey] === null)) return undefined;
     decodeRows(raw, plan.decode);
     return raw;
   }
@@ -367,43 +370,45 @@ export class SqliteCacheStore implements CacheStore {
   }
 }
 
-/** Bigints are stored as TEXT to stay exact; they are read back as text, then made bigints by the decoder. */
-function selectList(entity: CompiledEntity, alias: string, keyExpr?: string): string {
-  return entity.columns
-    .map((c) => (c === entity.key && keyExpr !== undefined ? `${keyExpr} AS ${q(c.name)}` : `${alias}.${q(c.name)}`))
-    .join(', ');
-}
-
 function planTable(entity: CompiledEntity): TablePlan {
   const t = q(entity.table);
-  const key = q(entity.key.name);
-  const names = entity.columns.map((c) => c.name);
+  const key = entity.key;
+  const colNames = entity.columns.map((c) => c.name);
   const values = entity.columns.map((c, i) => (c.type === 'blob' ? `unhex(value ->> ${i})` : `value ->> ${i}`));
-  const updates = entity.columns.filter((c) => c !== entity.key).map((c) => `${q(c.name)} = excluded.${q(c.name)}`);
-  const removalCols = [entity.key, ...entity.dependents.map((d) => d.foreignKey)];
+  const updates = entity.columns.filter((c) => !key.columns.includes(c)).map((c) => `${q(c.name)} = excluded.${q(c.name)}`);
+  const removalCols = new Set([...key.columns, ...entity.dependents.flatMap((d) => d.foreignKey.columns)]);
+  // Rows recorded absent come back with only their key columns, taken from the asked key.
+  const absentAware = entity.columns
+    .map((c) => {
+      const i = key.columns.indexOf(c);
+      if (i < 0) return `t.${q(c.name)}`;
+      return `COALESCE(t.${q(c.name)}, ${key.composite ? `k.value ->> ${i}` : 'k.value'}) AS ${q(c.name)}`;
+    })
+    .join(', ');
+  const firstKey = `t.${q((key.columns[0] as CompiledColumn).name)}`;
   return {
     kind: entity.name,
     decode: planDecode(entity, DECODED),
     readEntities:
-      `SELECT ${selectList(entity, 't', `COALESCE(t.${key}, k.value)`)}, t.${key} IS NULL AS "$a" ` +
-      `FROM json_each(?1) k LEFT JOIN ${t} t ON t.${key} = k.value ` +
-      `WHERE t.${key} IS NOT NULL OR EXISTS (SELECT 1 FROM ever_loaded e WHERE e.kind = ?2 AND e.key = k.value)`,
+      `SELECT ${absentAware}, ${firstKey} IS NULL AS "$a" ` +
+      `FROM json_each(?1) k LEFT JOIN ${t} t ON ${keyEquals(key, 't', 'k.value')} ` +
+      `WHERE ${firstKey} IS NOT NULL OR EXISTS (SELECT 1 FROM ever_loaded e WHERE e.kind = ?2 AND e.key = k.value)`,
     readEntitiesFresh:
-      `SELECT ${selectList(entity, 't', `COALESCE(t.${key}, k.value)`)}, t.${key} IS NULL AS "$a" ` +
+      `SELECT ${absentAware}, ${firstKey} IS NULL AS "$a" ` +
       `FROM json_each(?1) k JOIN ever_loaded e ON e.kind = ?2 AND e.key = k.value AND e.loaded_at >= ?3 ` +
-      `LEFT JOIN ${t} t ON t.${key} = k.value`,
+      `LEFT JOIN ${t} t ON ${keyEquals(key, 't', 'k.value')}`,
     readQuery:
-      `SELECT ${selectList(entity, 't')}, r.pos AS "$pos" FROM ever_loaded e ` +
+      `SELECT ${colNames.map((c) => `t.${q(c)}`).join(', ')}, r.pos AS "$pos" FROM ever_loaded e ` +
       `LEFT JOIN adbv_query_rows r ON r.kind = e.kind AND r.params = e.key ` +
-      `LEFT JOIN ${t} t ON t.${key} = r.key ` +
+      `LEFT JOIN ${t} t ON ${keyEquals(key, 't', 'r.key')} ` +
       `WHERE e.kind = ?1 AND e.key = ?2 AND e.loaded_at >= ?3 ORDER BY r.pos`,
     upsert:
-      `INSERT INTO ${t} (${names.map(q).join(', ')}) SELECT ${values.join(', ')} FROM json_each(?) WHERE true ` +
-      `ON CONFLICT (${key}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
+      `INSERT INTO ${t} (${colNames.map(q).join(', ')}) SELECT ${values.join(', ')} FROM json_each(?) WHERE true ` +
+      `ON CONFLICT (${key.columns.map((c) => q(c.name)).join(', ')}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
     encoders: entity.columns.map((c) => ENCODERS[c.type]),
-    names,
-    selectForRemoval: `SELECT DISTINCT ${[...new Set(removalCols)].map((c) => q(c.name)).join(', ')} FROM ${t}`,
-    deleteRows: `DELETE FROM ${t} WHERE ${key} IN (SELECT value FROM json_each(?))`,
+    names: colNames,
+    selectForRemoval: `SELECT DISTINCT ${[...removalCols].map((c) => `t.${q(c.name)}`).join(', ')} FROM ${t} t`,
+    deleteRows: `DELETE FROM ${t} AS t WHERE ${inKeys(key, 't')}`,
   };
 }
 
@@ -414,16 +419,23 @@ function planRelation(rel: CompiledRelation): RelationPlan {
   let from: string;
   let cols: string;
   if (t === undefined) {
-    const fk = q(rel.foreignKey.name);
-    cols = target.columns.map((c) => (c === rel.foreignKey ? `COALESCE(t.${fk}, k.value) AS ${fk}` : `t.${q(c.name)}`)).join(', ');
-    from = `LEFT JOIN ${q(target.table)} t ON t.${fk} = k.value`;
+    const fk = rel.foreignKey;
+    cols = target.columns
+      .map((c) => {
+        const i = fk.columns.indexOf(c);
+        if (i < 0) return `t.${q(c.name)}`;
+        return `COALESCE(t.${q(c.name)}, ${fk.composite ? `k.value ->> ${i}` : 'k.value'}) AS ${q(c.name)}`;
+      })
+      .join(', ');
+    from = `LEFT JOIN ${q(target.table)} t ON ${keyEquals(fk, 't', 'k.value')}`;
   } else {
-    cols = `k.value AS "$src", ${selectList(target, 't')}`;
+    cols = `k.value AS "$src", ${target.columns.map((c) => `t.${q(c.name)}`).join(', ')}`;
     from =
       `LEFT JOIN ${q(t.table)} j ON j.${q(t.sourceKey.name)} = k.value ` +
-      `LEFT JOIN ${q(target.table)} t ON t.${q(target.key.name)} = j.${q(t.targetKey.name)}`;
+      `LEFT JOIN ${q(target.table)} t ON t.${q((target.key.columns[0] as CompiledColumn).name)} = j.${q(t.targetKey.name)}`;
   }
-  const head = `SELECT ${cols} FROM json_each(?1) k JOIN ever_loaded e ON e.kind = ?2 AND e.key = k.value`;
+  // "$e" marks a complete key with no rows; the key columns cannot tell when the foreign key is the target's key.
+  const head = `SELECT ${cols}, t.${q((target.key.columns[0] as CompiledColumn).name)} IS NULL AS "$e" FROM json_each(?1) k JOIN ever_loaded e ON e.kind = ?2 AND e.key = k.value`;
   const plan: RelationPlan = {
     read: `${head} ${from} ${order}`,
     readFresh: `${head} AND e.loaded_at >= ?3 ${from} ${order}`,
@@ -459,6 +471,10 @@ function encodeRows(rows: readonly Row[], plan: TablePlan): string {
     out[i] = arr;
   }
   return JSON.stringify(out);
+}
+
+function names(key: CompiledKey): string | string[] {
+  return key.composite ? key.columns.map((c) => c.name) : (key.columns[0] as CompiledColumn).name;
 }
 
 function sqlString(s: string): string {

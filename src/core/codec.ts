@@ -12,10 +12,28 @@ export type Row = Record<string, unknown>;
  * Map key. Throws a TypeError naming the bad value and the expected type.
  */
 export function normalizeKey(entity: CompiledEntity, key: unknown): KeyValue {
-  const normalized = toKey(entity.key.type, key);
-  if (normalized === undefined) {
+  const columns = entity.key.columns;
+  if (columns.length === 1) return component(entity, columns[0] as CompiledColumn, key, key);
+  let values: unknown[];
+  if (Array.isArray(key) && key.length === columns.length) values = key;
+  else if (key !== null && typeof key === 'object' && !Array.isArray(key)) values = columns.map((c) => (key as Record<string, unknown>)[c.name]);
+  else {
     throw new TypeError(
-      `${entity.name}: key must be ${KEY_EXPECTED[entity.key.type]} (column ${entity.table}.${entity.key.name} is ${entity.key.type}); got ${describe(key)}${key === null || key === undefined ? '' : ` (${typeof key})`}`,
+      `${entity.name}: key must be [${columns.map((c) => c.name).join(', ')}] (an array in that order, or an object with those fields); got ${describe(key)}`,
+    );
+  }
+  return JSON.stringify(columns.map((c, i) => {
+    const v = component(entity, c, values[i], key);
+    return typeof v === 'bigint' ? String(v) : v;
+  }));
+}
+
+function component(entity: CompiledEntity, column: CompiledColumn, value: unknown, whole: unknown): KeyValue {
+  const normalized = toKey(column.type, value);
+  if (normalized === undefined) {
+    const part = value === whole ? '' : ` in key ${describe(whole)}`;
+    throw new TypeError(
+      `${entity.name}: key ${column.name} must be ${KEY_EXPECTED[column.type]} (column ${entity.table}.${column.name} is ${column.type}); got ${describe(value)}${value === null || value === undefined ? '' : ` (${typeof value})`}${part}`,
     );
   }
   return normalized;

@@ -57,8 +57,7 @@ export async function loadEntities(
     const rows = await view.core.select({ entity, where: entity.key, keys: wanted });
     const loadedAt = Date.now();
     view.adopt(entity, rows, true);
-    const keyName = entity.key.name;
-    const found = new Set(rows.map((r) => r[keyName]));
+    const found = new Set(rows.map(entity.key.of));
     const absentKeys = wanted.filter((k) => !found.has(k));
     for (const key of absentKeys) {
       known.delete(key);

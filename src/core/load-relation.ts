@@ -79,9 +79,9 @@ function group(
 ): void {
   sortRows(rows, rel.orderBy);
   const objects = view.adopt(rel.target, rows, fresh);
-  const fk = rel.through === undefined ? rel.foreignKey.name : '$src';
+  const keyOf = rel.through === undefined ? rel.foreignKey.of : (row: Row) => row.$src as KeyValue;
   for (let i = 0; i < rows.length; i++) {
-    const key = (rows[i] as Row)[fk] as KeyValue;
+    const key = keyOf(rows[i] as Row) as KeyValue;
     const members = groups.get(key);
     if (members === undefined) {
       groups.set(key, [objects[i] as EntityObject]);

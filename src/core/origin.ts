@@ -1,10 +1,13 @@
 import type { KeyValue, Row } from './codec.js';
-import type { CompiledColumn, CompiledEntity, CompiledThrough } from './schema.js';
+import type { CompiledColumn, CompiledEntity, CompiledKey, CompiledThrough } from './schema.js';
 
-/** One set-wise read: the rows of `entity` whose `where` column is one of `keys`. */
+/**
+ * One set-wise read: the rows of `entity` whose `where` columns equal one of `keys` (for a composite,
+ * `where.components(key)` gives the values of its columns).
+ */
 export interface SelectRequest {
   readonly entity: CompiledEntity;
-  readonly where: CompiledColumn;
+  readonly where: CompiledKey;
   readonly keys: readonly KeyValue[];
   /** Order wanted (relations); the core re-checks it, so a differing collation cannot reorder results. */
   readonly orderBy?: readonly CompiledColumn[];

@@ -1,4 +1,5 @@
 import { SchemaError } from './errors.js';
+import { compileKey, type CompiledKey } from './key.js';
 import { assertMode, describe, type Mode } from './mode.js';
 
 /** The column types a schema may declare. */
@@ -57,7 +58,7 @@ export interface ThroughOptions extends RelationOptions {
 export type RelationKind = 'hasMany' | 'hasOne' | 'belongsTo' | 'manyToMany';
 
 /** A relation declaration, as returned by {@link hasMany}, {@link hasOne} and {@link belongsTo}. */
-export interface RelationDef<K extends RelationKind = RelationKind, T extends string = string, FK extends string = string> {
+export interface RelationDef<K extends RelationKind = RelationKind, T extends string = string, FK extends string | readonly string[] = string | readonly string[]> {
   readonly kind: K;
   readonly target: T;
   readonly foreignKey: FK;
@@ -71,7 +72,7 @@ export interface RelationDef<K extends RelationKind = RelationKind, T extends st
  * @example
  * relations: { posts: hasMany('Post', 'author_id') }   // await author.posts
  */
-export function hasMany<const T extends string, const FK extends string>(
+export function hasMany<const T extends string, const FK extends string | readonly string[]>(
   target: T,
   foreignKey: FK,
   options: RelationOptions = {},
@@ -85,7 +86,7 @@ export function hasMany<const T extends string, const FK extends string>(
  * @example
  * relations: { profile: hasOne('Profile', 'user_id') }  // await user.profile
  */
-export function hasOne<const T extends string, const FK extends string>(
+export function hasOne<const T extends string, const FK extends string | readonly string[]>(
   target: T,
   foreignKey: FK,
   options: RelationOptions = {},
@@ -99,7 +100,7 @@ export function hasOne<const T extends string, const FK extends string>(
  * @example
  * relations: { author: belongsTo('Author', 'author_id') }  // await post.author
  */
-export function belongsTo<const T extends string, const FK extends string>(
+export function belongsTo<const T extends string, const FK extends string | readonly string[]>(
   target: T,
   foreignKey: FK,
   options: RelationOptions = {},
@@ -120,7 +121,7 @@ export function manyToMany<const T extends string>(target: T, options: ThroughOp
 /** An entity declaration, as returned by {@link entity}. */
 export interface EntityDef<
   C extends Record<string, ColumnSpec> = Record<string, ColumnSpec>,
-  K extends string = string,
+  K extends string | readonly string[] = string | readonly string[],
   R extends Record<string, RelationDef> = Record<string, RelationDef>,
 > {
   readonly table: string;
@@ -143,12 +144,15 @@ export interface EntityDef<
  */
 export function entity<
   const C extends Record<string, ColumnSpec>,
-  const K extends keyof C & string,
+  const K extends (keyof C & string) | readonly (keyof C & string)[],
   const R extends Record<string, RelationDef> = Record<never, RelationDef>,
 >(def: { table: string; key: K; columns: C; relations?: R; maxAge?: number }): EntityDef<C, K, R> {
   const out: EntityDef<C, K, R> = { table: def.table, key: def.key, columns: def.columns, relations: (def.relations ?? {}) as R };
   return def.maxAge === undefined ? out : { ...out, maxAge: def.maxAge };
 }
+
+/** The column names of a key or foreign key declaration (one name, or a list for a composite). */
+export type ColumnsOf<K> = K extends readonly (infer C)[] ? C : K;
 
 /** Compile-time checks of a schema: relation targets, foreign keys and `orderBy` name real entities and columns. */
 export type CheckSchema<S extends Record<string, EntityDef>> = {
@@ -159,8 +163,8 @@ export type CheckSchema<S extends Record<string, EntityDef>> = {
           ? K extends 'manyToMany'
             ? unknown
             : K extends 'belongsTo'
-              ? FK extends keyof S[N]['columns'] ? unknown : { foreignKey: keyof S[N]['columns'] & string }
-              : FK extends keyof S[T]['columns'] ? unknown : { foreignKey: keyof S[T]['columns'] & string }
+              ? ColumnsOf<FK> extends keyof S[N]['columns'] ? unknown : { foreignKey: keyof S[N]['columns'] & string }
+              : ColumnsOf<FK> extends keyof S[T]['columns'] ? unknown : { foreignKey: keyof S[T]['columns'] & string }
           : { target: keyof S & string }
         : unknown;
     };
@@ -193,7 +197,7 @@ export interface CompiledEntity {
   readonly name: string;
   readonly index: number;
   readonly table: string;
-  readonly key: CompiledColumn;
+  readonly key: CompiledKey;
   readonly columns: readonly CompiledColumn[];
   readonly columnByName: ReadonlyMap<string, CompiledColumn>;
   readonly relations: readonly CompiledRelation[];
@@ -211,6 +215,8 @@ export interface CompiledThrough {
   readonly targetKey: CompiledColumn;
 }
 
+export type { CompiledKey } from './key.js';
+
 /** @internal */
 export interface CompiledRelation {
   readonly id: string;
@@ -219,8 +225,8 @@ export interface CompiledRelation {
   readonly kind: RelationKind;
   readonly source: CompiledEntity;
   readonly target: CompiledEntity;
-  /** belongsTo: a source column; hasMany/hasOne: a target column. */
-  readonly foreignKey: CompiledColumn;
+  /** belongsTo: source columns; hasMany/hasOne: target columns; manyToMany: the join table's source column. */
+  readonly foreignKey: CompiledKey;
   readonly orderBy: readonly CompiledColumn[];
   readonly mode: Mode | undefined;
   readonly hasFallback: boolean;
@@ -297,9 +303,16 @@ function compileSchema(defs: Record<string, EntityDef>): CompiledSchema {
     if (def.columns === null || typeof def.columns !== 'object') fail(`${name}.columns: expected an object, got ${describe(def.columns)}`);
     const columns = Object.entries(def.columns).map(([c, spec]) => compileColumn(name, c, spec));
     const columnByName = new Map(columns.map((c) => [c.name, c]));
-    const key = columnByName.get(def.key);
-    if (key === undefined) fail(`${name}.key: key column ${describe(def.key)} is not among the columns (${[...columnByName.keys()].join(', ')})`);
-    if (!KEY_TYPES.has(key.type)) fail(`${name}.key: key column "${key.name}" has type ${key.type}; keys must be integer, bigint, text or decimal`);
+    const keyNames: readonly unknown[] = Array.isArray(def.key) ? def.key : [def.key];
+    if (keyNames.length === 0) fail(`${name}.key: expected a column name or a non-empty list of column names`);
+    const keyColumns = keyNames.map((k) => {
+      const col = typeof k === 'string' ? columnByName.get(k) : undefined;
+      if (col === undefined) fail(`${name}.key: key column ${describe(k)} is not among the columns (${[...columnByName.keys()].join(', ')})`);
+      if (!KEY_TYPES.has(col.type)) fail(`${name}.key: key column "${col.name}" has type ${col.type}; keys must be integer, bigint, text or decimal`);
+      return col;
+    });
+    if (new Set(keyColumns).size !== keyColumns.length) fail(`${name}.key: a column appears twice in ${describe(def.key)}`);
+    const key = compileKey(keyColumns);
     if (def.maxAge !== undefined) assertMaxAge(def.maxAge, `${name}.maxAge`);
     const compiled = { name, index: entities.length, table: def.table, key, columns, columnByName, relations: [], dependents: [], linkedBy: [], maxAge: def.maxAge };
     entities.push(compiled);
@@ -319,7 +332,7 @@ function compileSchema(defs: Record<string, EntityDef>): CompiledSchema {
       const target = byName.get(rel.target);
       if (target === undefined) fail(`${at}: unknown target entity ${describe(rel.target)}; known entities: ${[...byName.keys()].join(', ')}`);
       const options = (rel.options ?? {}) as RelationOptions & Partial<ThroughOptions>;
-      let foreignKey: CompiledColumn;
+      let foreignKey: CompiledKey;
       let through: CompiledThrough | undefined;
       if (rel.kind === 'manyToMany') {
         for (const field of ['through', 'sourceKey', 'targetKey'] as const) {
@@ -329,23 +342,34 @@ function compileSchema(defs: Record<string, EntityDef>): CompiledSchema {
         const table = options.through as string;
         if (tables.has(table) || RESERVED_TABLES.has(table)) fail(`${at}.through: table "${table}" is already an entity table or reserved`);
         if (options.sourceKey === options.targetKey) fail(`${at}: sourceKey and targetKey must differ, both are "${options.sourceKey}"`);
+        if (source.key.composite || target.key.composite) fail(`${at}: manyToMany needs single-column keys on ${source.name} and ${target.name}`);
+        const sourceKey = source.key.columns[0] as CompiledColumn;
+        const targetKey = target.key.columns[0] as CompiledColumn;
         through = {
           table,
-          sourceKey: { name: options.sourceKey as string, type: source.key.type, nullable: false },
-          targetKey: { name: options.targetKey as string, type: target.key.type, nullable: false },
+          sourceKey: { name: options.sourceKey as string, type: sourceKey.type, nullable: false },
+          targetKey: { name: options.targetKey as string, type: targetKey.type, nullable: false },
         };
-        foreignKey = through.sourceKey;
+        foreignKey = compileKey([through.sourceKey]);
       } else {
         const fkOwner = rel.kind === 'belongsTo' ? source : target;
-        const fk = fkOwner.columnByName.get(rel.foreignKey);
-        if (fk === undefined) {
-          fail(`${at}: foreign key column ${describe(rel.foreignKey)} is not a column of ${fkOwner.name} (${[...fkOwner.columnByName.keys()].join(', ')})`);
+        const referenced = rel.kind === 'belongsTo' ? target : source;
+        const fkNames: readonly unknown[] = Array.isArray(rel.foreignKey) ? rel.foreignKey : [rel.foreignKey];
+        if (fkNames.length !== referenced.key.columns.length) {
+          fail(`${at}: foreign key ${describe(rel.foreignKey)} has ${fkNames.length} column(s) but ${referenced.name}'s key has ${referenced.key.columns.length}`);
         }
-        const keyCol = rel.kind === 'belongsTo' ? target.key : source.key;
-        if (fk.type !== keyCol.type) {
-          fail(`${at}: foreign key ${fkOwner.name}.${fk.name} (${fk.type}) cannot reference key ${keyCol.name} (${keyCol.type})`);
-        }
-        foreignKey = fk;
+        const fkColumns = fkNames.map((n, i) => {
+          const fk = typeof n === 'string' ? fkOwner.columnByName.get(n) : undefined;
+          if (fk === undefined) {
+            fail(`${at}: foreign key column ${describe(n)} is not a column of ${fkOwner.name} (${[...fkOwner.columnByName.keys()].join(', ')})`);
+          }
+          const keyCol = referenced.key.columns[i] as CompiledColumn;
+          if (fk.type !== keyCol.type) {
+            fail(`${at}: foreign key ${fkOwner.name}.${fk.name} (${fk.type}) cannot reference key ${referenced.name}.${keyCol.name} (${keyCol.type})`);
+          }
+          return fk;
+        });
+        foreignKey = compileKey(fkColumns);
       }
       if (options.maxAge !== undefined) assertMaxAge(options.maxAge, `${at}.options.maxAge`);
       if (options.mode !== undefined) assertMode(options.mode, `${at}.options.mode`);
@@ -354,9 +378,9 @@ function compileSchema(defs: Record<string, EntityDef>): CompiledSchema {
         if (rel.kind === 'belongsTo') fail(`${at}.options.orderBy: only hasMany and hasOne can be ordered`);
         const col = target.columnByName.get(options.orderBy);
         if (col === undefined) fail(`${at}.options.orderBy: ${describe(options.orderBy)} is not a column of ${target.name}`);
-        if (col !== target.key) orderBy.push(col);
+        if (!target.key.columns.includes(col)) orderBy.push(col);
       }
-      orderBy.push(target.key);
+      orderBy.push(...target.key.columns);
       const compiled: CompiledRelation = {
         id: `${source.name}.${relName}`,
         index: relations.length,

@@ -8,7 +8,7 @@ import { loadEntities } from './load-entities.js';
 import { loadRelation } from './load-relation.js';
 import { assertMode, describe, Mode } from './mode.js';
 import type { Origin, SelectRequest } from './origin.js';
-import type { EntityDef, Schema } from './schema.js';
+import type { CompiledColumn, CompiledEntity, EntityDef, Schema } from './schema.js';
 import type { StoreCore } from './store-core.js';
 import { createView, type View, type ViewOptions } from './view.js';
 import { ViewState } from './view-state.js';
@@ -25,6 +25,12 @@ export interface StoreOptions {
   batchSize?: number;
   /** Most statements running on the origin at once, across all views. Default 4. */
   originConcurrency?: number;
+}
+
+/** A key as the cache stores it (composite keys as their canonical text, bigints as text), made canonical. */
+function storedKey(entity: CompiledEntity, stored: unknown): KeyValue {
+  if (entity.key.composite) return stored as string;
+  return normalizeKey(entity, (entity.key.columns[0] as CompiledColumn).type === 'bigint' ? BigInt(stored as string) : stored);
 }
 
 /** Options of `store.refreshAll()`. */
@@ -178,13 +184,13 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     for (const { kind, keys } of lookups) {
       const entity = schema.byName.get(kind);
       if (entity !== undefined) {
-        work.push({ kind, keys: keys.map((k) => normalizeKey(entity, entity.key.type === 'bigint' ? BigInt(k as string) : k)), run: (s, ks) => loadEntities(s, entity, Mode.FRESHEN, ks, true) });
+        work.push({ kind, keys: keys.map((k) => storedKey(entity, k)), run: (s, ks) => loadEntities(s, entity, Mode.FRESHEN, ks, true) });
         continue;
       }
       const rel = schema.relations.find((r) => r.id === kind);
       if (rel !== undefined) {
         const src = rel.source;
-        work.push({ kind, keys: keys.map((k) => normalizeKey(src, src.key.type === 'bigint' ? BigInt(k as string) : k)), run: (s, ks) => loadRelation(s, rel, Mode.FRESHEN, ks) });
+        work.push({ kind, keys: keys.map((k) => storedKey(src, k)), run: (s, ks) => loadRelation(s, rel, Mode.FRESHEN, ks) });
       }
     }
     const total = work.reduce((n, w) => n + w.keys.length, 0) + queries.length;

@@ -1,5 +1,5 @@
 import type { Include } from './include.js';
-import type { ColumnValue, EntityDef, RelationDef } from './schema.js';
+import type { ColumnsOf, ColumnValue, EntityDef, RelationDef } from './schema.js';
 
 /** Type-only brand naming an entity object's entity, so APIs can infer it from the object. */
 export declare const entityName: unique symbol;
@@ -25,18 +25,18 @@ export type RelationValueOf<S extends Record<string, EntityDef>, N extends keyof
         ? Promise<readonly EntityOf<S, T>[]>
         : K extends 'hasOne'
           ? Promise<EntityOf<S, T> | null>
-          : FK extends keyof S[N]['columns']
-            ? S[N]['columns'][FK] extends `${string}?`
-              ? Promise<EntityOf<S, T> | null>
-              : Promise<EntityOf<S, T>>
-            : never
+          : `${string}?` extends S[N]['columns'][ColumnsOf<FK> & keyof S[N]['columns']]
+            ? Promise<EntityOf<S, T>>
+            : Extract<S[N]['columns'][ColumnsOf<FK> & keyof S[N]['columns']], `${string}?`> extends never
+              ? Promise<EntityOf<S, T>>
+              : Promise<EntityOf<S, T> | null>
       : never
     : never;
 
-/** The key type of entity `N`. */
-export type KeyOf<S extends Record<string, EntityDef>, N extends keyof S> = NonNullable<
-  ColumnValue<S[N]['columns'][S[N]['key']]>
->;
+/** The key type of entity `N`: the key column's type, or a tuple of them for a composite key. */
+export type KeyOf<S extends Record<string, EntityDef>, N extends keyof S> = S[N]['key'] extends readonly string[]
+  ? { readonly [I in keyof S[N]['key']]: NonNullable<ColumnValue<S[N]['columns'][S[N]['key'][I] & keyof S[N]['columns']]>> }
+  : NonNullable<ColumnValue<S[N]['columns'][S[N]['key'] & keyof S[N]['columns']]>>;
 
 /**
  * `view.X`: looks up one `X` by key (lookups made in one tick are batched), optionally preloading an

@@ -178,8 +178,7 @@ export class ViewState {
       if (missing.length > 0) {
         throw new TypeError(`query ${spec.tag}: rows are not full rows of ${entity.name}; missing column${missing.length === 1 ? '' : 's'} ${missing.join(', ')} (select ${entity.table}.* or every column)`);
       }
-      const keyName = entity.key.name;
-      if (rows.some((r) => r[keyName] === null)) throw new TypeError(`query ${spec.tag}: a row has a NULL key column ${keyName}`);
+      if (rows.some((r) => entity.key.of(r) === null)) throw new TypeError(`query ${spec.tag}: a row has a NULL key column`);
     }
     const loadedAt = Date.now();
     const objects = this.adopt(entity, rows, true);
@@ -191,14 +190,14 @@ export class ViewState {
   async refresh(obj: EntityObject, relationName?: string): Promise<unknown> {
     this.assertLive('refresh');
     const entity = this.#entityOf(obj, 'refresh');
-    if (relationName === undefined) return this.#refreshEntity(entity, obj[ROW][entity.key.name] as KeyValue);
+    if (relationName === undefined) return this.#refreshEntity(entity, entity.key.of(obj[ROW]) as KeyValue);
     const rel = entity.relations.find((r) => r.name === relationName);
     if (rel === undefined) throw new TypeError(`refresh: ${entity.name} has no relation ${describe(relationName)}`);
     if (rel.kind === 'belongsTo') {
-      const fk = obj[ROW][rel.foreignKey.name];
-      return fk === null || fk === undefined ? null : this.#refreshEntity(rel.target, fk as KeyValue);
+      const fk = rel.foreignKey.of(obj[ROW]);
+      return fk === null ? null : this.#refreshEntity(rel.target, fk);
     }
-    const key = obj[ROW][entity.key.name] as KeyValue;
+    const key = entity.key.of(obj[ROW]) as KeyValue;
     const [value] = await loadRelation(this, rel, Mode.FRESHEN, [key]);
     if (value instanceof Error) throw value;
     for (let m = 0; m < MODES; m++) this.#relationLoaders[rel.index * MODES + m]?.clear(key).prime(key, value);
@@ -225,16 +224,16 @@ export class ViewState {
     const mode = capMode(this.mode, rel.mode);
     const row = obj[ROW];
     if (rel.kind === 'belongsTo') {
-      const fk = row[rel.foreignKey.name];
-      if (fk === null || fk === undefined) return Promise.resolve(null);
-      const found = this.#entityLoader(rel.target, mode).load(fk as KeyValue);
+      const fk = rel.foreignKey.of(row);
+      if (fk === null) return Promise.resolve(null);
+      const found = this.#entityLoader(rel.target, mode).load(fk);
       if (!rel.hasFallback) return found;
       return found.catch((error: unknown) => {
         if (error instanceof IsOfflineError) return rel.offlineFallback;
         throw error;
       });
     }
-    return this.#relationLoader(rel, mode).load(row[rel.source.key.name] as KeyValue);
+    return this.#relationLoader(rel, mode).load(rel.source.key.of(row) as KeyValue);
   }
 
   /**
@@ -245,11 +244,11 @@ export class ViewState {
     const known = this.known[entity.index] as Map<KeyValue, EntityObject>;
     const absent = this.absent[entity.index] as Map<KeyValue, boolean>;
     const Cls = this.core.classes[entity.index] as new (v: ViewState, r: Row, f: boolean) => EntityObject;
-    const keyName = entity.key.name;
+    const keyOf = entity.key.of;
     const out: EntityObject[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as Row;
-      const key = row[keyName] as KeyValue;
+      const key = keyOf(row) as KeyValue;
       let obj = known.get(key);
       if (obj === undefined) {
         obj = new Cls(this, row, fresh);

@@ -1,7 +1,7 @@
 import mysql from 'mysql2';
 import { decodeRows, planDecode, type DecodePlan, type Row } from '../core/codec.js';
 import type { Origin, SelectRequest } from '../core/origin.js';
-import type { ColumnType, CompiledEntity } from '../core/schema.js';
+import type { ColumnType, CompiledColumn, CompiledEntity } from '../core/schema.js';
 
 /** What {@link mysqlOrigin} accepts: a connection URL, mysql2 pool options, or a mysql2 pool (callback or promise). */
 export type MysqlOriginSource = string | mysql.PoolOptions | mysql.Pool | { pool: mysql.Pool };
@@ -104,24 +104,27 @@ class MysqlOrigin implements Origin {
 
   async select(request: SelectRequest): Promise<Row[]> {
     const { entity, where, keys, orderBy, through } = request;
-    const sqlKey = `${entity.name}|${where.name}|${orderBy?.map((c) => c.name).join(',') ?? ''}|${through?.table ?? ''}`;
+    const sqlKey = `${entity.name}|${where.columns.map((c) => c.name).join(',')}|${orderBy?.map((c) => c.name).join(',') ?? ''}|${through?.table ?? ''}`;
     let sql = this.#sql.get(sqlKey);
     if (sql === undefined) {
       const cols = entity.columns.map((c) => `t.${quote(c.name)}`).join(', ');
       const order = orderBy !== undefined && orderBy.length > 0 ? orderBy.map((c) => `t.${quote(c.name)}`).join(', ') : '';
       if (through === undefined) {
-        sql = `SELECT ${cols} FROM ${quote(entity.table)} t WHERE t.${quote(where.name)} IN (?)`;
-        if (order !== '') sql += ` ORDER BY t.${quote(where.name)}, ${order}`;
+        const whereCols = where.columns.map((c) => `t.${quote(c.name)}`).join(', ');
+        sql = `SELECT ${cols} FROM ${quote(entity.table)} t WHERE ${where.composite ? `(${whereCols})` : whereCols} IN (?)`;
+        if (order !== '') sql += ` ORDER BY ${whereCols}, ${order}`;
       } else {
         const src = `j.${quote(through.sourceKey.name)}`;
+        const targetKey = entity.key.columns[0] as CompiledColumn;
         sql =
           `SELECT ${src} AS \`$src\`, ${cols} FROM ${quote(through.table)} j ` +
-          `JOIN ${quote(entity.table)} t ON t.${quote(entity.key.name)} = j.${quote(through.targetKey.name)} ` +
+          `JOIN ${quote(entity.table)} t ON t.${quote(targetKey.name)} = j.${quote(through.targetKey.name)} ` +
           `WHERE ${src} IN (?) ORDER BY ${src}${order === '' ? '' : `, ${order}`}`;
       }
       this.#sql.set(sqlKey, sql);
     }
-    const rows = await this.#query(sql, [keys], this.#owned);
+    const values = where.composite ? keys.map(where.components) : keys;
+    const rows = await this.#query(sql, [values], this.#owned);
     decodeRows(rows, this.#plan(entity));
     if (through !== undefined && through.sourceKey.type === 'bigint') for (const r of rows) r.$src = BigInt(r.$src as string);
     return rows;

@@ -1,7 +1,8 @@
 import { decodeRows, planDecode, type DecodePlan, type Row } from '../core/codec.js';
 import type { Origin, SelectRequest } from '../core/origin.js';
-import type { ColumnType, CompiledEntity } from '../core/schema.js';
-import { keysJson, quoteSqlite as q, SqliteConnection } from '../sqlite/connection.js';
+import type { ColumnType, CompiledColumn, CompiledEntity } from '../core/schema.js';
+import { keysParam } from '../core/key.js';
+import { inKeys, quoteSqlite as q, SqliteConnection } from '../sqlite/connection.js';
 
 /**
  * An origin in a SQLite file, opened read-only: for the demo, for tests without a server, and for
@@ -47,16 +48,17 @@ class SqliteOrigin implements Origin {
     const order = orderBy?.map((c) => `t.${q(c.name)}`).join(', ') ?? '';
     let sql: string;
     if (through === undefined) {
-      sql = `SELECT ${cols} FROM ${q(entity.table)} t WHERE t.${q(where.name)} IN (SELECT value FROM json_each(?))`;
-      if (order !== '') sql += ` ORDER BY t.${q(where.name)}, ${order}`;
+      const whereCols = where.columns.map((c) => `t.${q(c.name)}`).join(', ');
+      sql = `SELECT ${cols} FROM ${q(entity.table)} t WHERE ${inKeys(where, 't')}`;
+      if (order !== '') sql += ` ORDER BY ${whereCols}, ${order}`;
     } else {
       const src = `j.${q(through.sourceKey.name)}`;
       sql =
         `SELECT ${text(src, through.sourceKey.type)} AS "$src", ${cols} FROM ${q(through.table)} j ` +
-        `JOIN ${q(entity.table)} t ON t.${q(entity.key.name)} = j.${q(through.targetKey.name)} ` +
+        `JOIN ${q(entity.table)} t ON t.${q((entity.key.columns[0] as CompiledColumn).name)} = j.${q(through.targetKey.name)} ` +
         `WHERE ${src} IN (SELECT value FROM json_each(?)) ORDER BY ${src}${order === '' ? '' : `, ${order}`}`;
     }
-    const rows = await this.#conn().all<Row>(sql, [keysJson(keys, true)]);
+    const rows = await this.#conn().all<Row>(sql, [keysParam(where, keys, true)]);
     decodeRows(rows, this.#plan(entity));
     if (through !== undefined && through.sourceKey.type === 'bigint') for (const r of rows) r.$src = BigInt(r.$src as string);
     return rows;

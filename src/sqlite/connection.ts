@@ -1,4 +1,5 @@
 import sqlite3 from 'sqlite3';
+import type { CompiledColumn, CompiledKey } from '../core/schema.js';
 
 /** A promise face over one node-sqlite3 connection, counting the statements it sends. */
 export class SqliteConnection {
@@ -65,15 +66,17 @@ export function quoteSqlite(name: string): string {
 }
 
 /**
- * Encodes keys as a JSON array for `json_each(?)`. Bigints go as bare digits when `bigintAsNumber`
- * (an INTEGER column) and as strings otherwise (the cache keeps bigints as TEXT to stay exact).
+ * `cols IN (keys of json_each(?param))` for a key: the values themselves for one column, the components
+ * of each canonical text for a composite.
  */
-export function keysJson(keys: readonly unknown[], bigintAsNumber: boolean): string {
-  let out = '[';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
-    if (i > 0) out += ',';
-    out += typeof k === 'bigint' ? (bigintAsNumber ? String(k) : `"${k}"`) : JSON.stringify(k);
-  }
-  return out + ']';
+export function inKeys(key: CompiledKey, alias: string, param = '?'): string {
+  const cols = key.columns.map((c) => `${alias}.${quoteSqlite(c.name)}`);
+  if (!key.composite) return `${cols[0]} IN (SELECT value FROM json_each(${param}))`;
+  return `(${cols.join(', ')}) IN (SELECT ${cols.map((_, i) => `value ->> ${i}`).join(', ')} FROM json_each(${param}))`;
+}
+
+/** `alias.cols = <key expr>` for a key whose value (or canonical text) is `expr`. */
+export function keyEquals(key: CompiledKey, alias: string, expr: string): string {
+  if (!key.composite) return `${alias}.${quoteSqlite((key.columns[0] as CompiledColumn).name)} = ${expr}`;
+  return key.columns.map((c, i) => `${alias}.${quoteSqlite(c.name)} = ${expr} ->> ${i}`).join(' AND ');
 }

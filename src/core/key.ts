@@ -1,0 +1,62 @@
+import type { KeyValue, Row } from './codec.js';
+import type { CompiledColumn } from './schema.js';
+
+/**
+ * @internal A key over one or more columns: an entity's key, a foreign key, or a join table's source
+ * column. A single-column key's value is the column's canonical value; a composite key's value is the
+ * canonical JSON text of its components (bigints as decimal strings), so either can key a Map and the
+ * cache's ever-loaded table alike.
+ */
+export interface CompiledKey {
+  readonly columns: readonly CompiledColumn[];
+  readonly composite: boolean;
+  /** The key of a row with canonical values; `null` when a component is NULL. */
+  readonly of: (row: Row) => KeyValue | null;
+  /** The key of a row as the cache stores it (bigints as text). */
+  readonly ofStored: (row: Row) => KeyValue | null;
+  /** The components of a key value, canonical (bigints as bigint). */
+  readonly components: (key: KeyValue) => unknown[];
+}
+
+/** @internal */
+export function compileKey(columns: readonly CompiledColumn[]): CompiledKey {
+  if (columns.length === 1) {
+    const name = (columns[0] as CompiledColumn).name;
+    const isBig = (columns[0] as CompiledColumn).type === 'bigint';
+    return {
+      columns,
+      composite: false,
+      of: (row) => (row[name] ?? null) as KeyValue | null,
+      ofStored: (row) => {
+        const v = row[name];
+        return v === null || v === undefined ? null : isBig ? BigInt(v as string) : (v as KeyValue);
+      },
+      components: (key) => [key],
+    };
+  }
+  const names = columns.map((c) => c.name);
+  const big = columns.map((c) => c.type === 'bigint');
+  const text = (values: unknown[]): KeyValue | null => {
+    for (const v of values) if (v === null || v === undefined) return null;
+    return JSON.stringify(values.map((v) => (typeof v === 'bigint' ? String(v) : v)));
+  };
+  return {
+    columns,
+    composite: true,
+    of: (row) => text(names.map((n) => row[n])),
+    ofStored: (row) => text(names.map((n) => row[n])),
+    components: (key) => (JSON.parse(key as string) as unknown[]).map((v, i) => (big[i] ? BigInt(v as string) : v)),
+  };
+}
+
+/** @internal The text of `keys` for `json_each(?)`: values for a single column, canonical texts for composites. */
+export function keysParam(key: CompiledKey, keys: readonly KeyValue[], bigintAsNumber: boolean): string {
+  if (key.composite) return JSON.stringify(keys);
+  let out = '[';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (i > 0) out += ',';
+    out += typeof k === 'bigint' ? (bigintAsNumber ? String(k) : `"${k}"`) : JSON.stringify(k);
+  }
+  return out + ']';
+}
