@@ -1,4 +1,4 @@
-import type { KeyValue } from './codec.js';
+import type { KeyValue, Row } from './codec.js';
 import { FRESH, type EntityObject } from './entity-class.js';
 import { IsOfflineError, NotFoundError } from './errors.js';
 import { Mode } from './mode.js';
@@ -53,22 +53,33 @@ export async function loadEntities(
   }
 
   const wanted = todo.map((i) => keys[i] as KeyValue);
-  try {
-    const rows = await view.core.select({ entity, where: entity.key, keys: wanted });
-    const loadedAt = Date.now();
-    view.adopt(entity, rows, true);
-    const found = new Set(rows.map(entity.key.of));
-    const absentKeys = wanted.filter((k) => !found.has(k));
-    for (const key of absentKeys) {
-      known.delete(key);
-      absent.set(key, true);
+  const shared = await view.core.inflight.share(`e:${entity.name}`, wanted, freshOnly ? view.born : 0, async (mine) => {
+    const rows = await view.core.select({ entity, where: entity.key, keys: mine });
+    const found = new Map<KeyValue, Row>();
+    for (const row of rows) found.set(entity.key.of(row) as KeyValue, row);
+    const absentKeys = mine.filter((k) => !found.has(k));
+    await view.core.cache.merge({ entity, rows, loadedAt: Date.now(), entityKeys: mine, absentKeys });
+    return found;
+  });
+  const freshRows: Row[] = [];
+  const olderRows: Row[] = [];
+  for (const i of todo) {
+    const key = keys[i] as KeyValue;
+    const error = shared.errors.get(key);
+    if (error !== undefined) {
+      out[i] = error as Error;
+      continue;
     }
-    await view.core.cache.merge({ entity, rows, loadedAt, entityKeys: wanted, absentKeys });
-  } catch (error) {
-    for (const i of todo) out[i] = error as Error;
-    return out;
+    const row = shared.values.get(key);
+    if (row !== undefined) (shared.fresh.has(key) ? freshRows : olderRows).push(row);
+    else {
+      known.delete(key);
+      absent.set(key, shared.fresh.has(key));
+    }
   }
-  fill(out, todo, keys, known, absent, entity);
+  view.adopt(entity, freshRows, true);
+  view.adopt(entity, olderRows, false);
+  fill(out, todo.filter((i) => out[i] === undefined), keys, known, absent, entity);
   return out;
 }
 

@@ -42,14 +42,25 @@ export async function loadRelation(
         failure = new IsOfflineError(`${rel.id} is not in the cache for ${rel.source.name} ${missing.map(String).join(', ')} and ${why}`);
       }
     } else {
-      try {
-        const rows = await view.core.select({ entity: rel.target, where: rel.foreignKey, keys: missing, orderBy: rel.orderBy, through: rel.through });
-        const loadedAt = Date.now();
-        group(view, rel, rows, true, groups, complete);
-        for (const key of missing) complete.add(key);
-        await view.core.cache.merge({ entity: rel.target, rows, loadedAt, relation: { rel, keys: missing } });
-      } catch (error) {
-        failure = error as Error;
+      const shared = await view.core.inflight.share(`r:${rel.id}`, missing, mode === Mode.FRESHEN ? view.born : 0, async (mine) => {
+        const rows = await view.core.select({ entity: rel.target, where: rel.foreignKey, keys: mine, orderBy: rel.orderBy, through: rel.through });
+        sortRows(rows, rel.orderBy);
+        const byKey = new Map<KeyValue, Row[]>();
+        for (const key of mine) byKey.set(key, []);
+        const keyOf = groupKeyOf(rel);
+        for (const row of rows) byKey.get(keyOf(row) as KeyValue)?.push(row);
+        await view.core.cache.merge({ entity: rel.target, rows, loadedAt: Date.now(), relation: { rel, keys: mine } });
+        return byKey;
+      });
+      for (const key of missing) {
+        const error = shared.errors.get(key);
+        if (error !== undefined) {
+          failure = error as Error;
+          continue;
+        }
+        const objects = view.adopt(rel.target, shared.values.get(key) ?? [], shared.fresh.has(key));
+        if (objects.length > 0) groups.set(key, objects);
+        complete.add(key);
       }
     }
   }
@@ -79,7 +90,7 @@ function group(
 ): void {
   sortRows(rows, rel.orderBy);
   const objects = view.adopt(rel.target, rows, fresh);
-  const keyOf = rel.through === undefined ? rel.foreignKey.of : (row: Row) => row.$src as KeyValue;
+  const keyOf = groupKeyOf(rel);
   for (let i = 0; i < rows.length; i++) {
     const key = keyOf(rows[i] as Row) as KeyValue;
     const members = groups.get(key);
@@ -88,4 +99,9 @@ function group(
       complete.add(key);
     } else members.push(objects[i] as EntityObject);
   }
+}
+
+/** The relation key a target row belongs to: its foreign key, or for manyToMany the source key it came with. */
+function groupKeyOf(rel: CompiledRelation): (row: Row) => KeyValue | null {
+  return rel.through === undefined ? rel.foreignKey.of : (row: Row) => row.$src as KeyValue;
 }

@@ -1,6 +1,7 @@
 import type { CacheStore } from './cache-store.js';
 import type { Row } from './codec.js';
 import type { EntityConstructor } from './entity-class.js';
+import type { InFlight } from './in-flight.js';
 import type { SelectRequest } from './origin.js';
 import type { CompiledEntity, CompiledSchema } from './schema.js';
 
@@ -10,6 +11,8 @@ export interface StoreCore {
   readonly cache: CacheStore;
   readonly hasOrigin: boolean;
   readonly classes: readonly EntityConstructor[];
+  /** Loads on their way to the origin, shared across the store's views. */
+  readonly inflight: InFlight;
   /** True between `open()` and `close()`. */
   readonly live: boolean;
   /**

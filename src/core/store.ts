@@ -4,6 +4,7 @@ import type { CacheStore } from './cache-store.js';
 import { decodeParams, normalizeKey, type KeyValue, type Row } from './codec.js';
 import { makeEntityClass, type EntityConstructor } from './entity-class.js';
 import { IsOfflineError, NotFoundError, NotLiveError, OriginError } from './errors.js';
+import { InFlight } from './in-flight.js';
 import { loadEntities } from './load-entities.js';
 import { loadRelation } from './load-relation.js';
 import { assertMode, describe, Mode } from './mode.js';
@@ -59,6 +60,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
   readonly #batchSize: number;
   readonly #limit: LimitFunction;
   readonly #core: StoreCore;
+  readonly #inflight = new InFlight();
   #mode: Mode;
   #state: State = 'new';
   #opening: Promise<void> | undefined;
@@ -89,6 +91,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
       cache,
       hasOrigin: origin !== null,
       classes,
+      inflight: this.#inflight,
       get live() {
         return isLive();
       },
@@ -228,6 +231,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     this.#state = 'closed';
     if (!wasOpen) return;
     await this.#opening?.catch(() => undefined);
+    this.#inflight.clear();
     await Promise.all([this.#cache.close(), this.#origin?.close()]);
   }
 

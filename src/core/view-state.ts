@@ -43,6 +43,8 @@ const MODES = 3;
 export class ViewState {
   closed = false;
   mode: Mode;
+  /** When the view was made, on the store's in-flight clock: FRESHEN shares only loads begun later. */
+  readonly born: number;
   readonly core: StoreCore;
   /** One object per row: entity index → key → object. */
   readonly known: Map<KeyValue, EntityObject>[];
@@ -55,6 +57,7 @@ export class ViewState {
   constructor(core: StoreCore, mode: Mode) {
     this.core = core;
     this.mode = mode;
+    this.born = core.inflight.next();
     this.known = core.schema.entities.map(() => new Map());
     this.absent = core.schema.entities.map(() => new Map());
   }
@@ -171,18 +174,22 @@ export class ViewState {
       if ('offlineFallback' in spec) return spec.offlineFallback;
       throw new IsOfflineError(`query ${spec.tag} ${key.params} is not in the cache and ${this.core.hasOrigin ? 'the view is offline' : 'the store has no origin'}`);
     }
-    const rows = await this.core.selectSql(entity, sql, params);
-    const first = rows[0];
-    if (first !== undefined) {
-      const missing = entity.columns.filter((c) => !(c.name in first)).map((c) => c.name);
-      if (missing.length > 0) {
-        throw new TypeError(`query ${spec.tag}: rows are not full rows of ${entity.name}; missing column${missing.length === 1 ? '' : 's'} ${missing.join(', ')} (select ${entity.table}.* or every column)`);
+    const shared = await this.core.inflight.share(key.kind, [key.params], mode === Mode.FRESHEN ? this.born : 0, async () => {
+      const rows = await this.core.selectSql(entity, sql, params);
+      const first = rows[0];
+      if (first !== undefined) {
+        const missing = entity.columns.filter((c) => !(c.name in first)).map((c) => c.name);
+        if (missing.length > 0) {
+          throw new TypeError(`query ${spec.tag}: rows are not full rows of ${entity.name}; missing column${missing.length === 1 ? '' : 's'} ${missing.join(', ')} (select ${entity.table}.* or every column)`);
+        }
+        if (rows.some((r) => entity.key.of(r) === null)) throw new TypeError(`query ${spec.tag}: a row has a NULL key column`);
       }
-      if (rows.some((r) => entity.key.of(r) === null)) throw new TypeError(`query ${spec.tag}: a row has a NULL key column`);
-    }
-    const loadedAt = Date.now();
-    const objects = this.adopt(entity, rows, true);
-    await this.core.cache.merge({ entity, rows, loadedAt, query: { ...key, sql } });
+      await this.core.cache.merge({ entity, rows, loadedAt: Date.now(), query: { ...key, sql } });
+      return new Map([[key.params, rows]]);
+    });
+    const error = shared.errors.get(key.params);
+    if (error !== undefined) throw error;
+    const objects = this.adopt(entity, shared.values.get(key.params) ?? [], shared.fresh.has(key.params));
     return Object.freeze(objects);
   }
 
