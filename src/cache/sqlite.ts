@@ -13,6 +13,11 @@ export interface SqliteCacheOptions {
   cacheSizeKiB?: number;
   /** `PRAGMA synchronous`. Default `NORMAL` (durable across process crashes in WAL mode). */
   synchronous?: 'OFF' | 'NORMAL' | 'FULL';
+  /**
+   * How long a process's claim to fetch a lookup holds, in ms, before other processes sharing the file may
+   * fetch it themselves (a crashed process blocks no one for longer). Default 30000.
+   */
+  claimMs?: number;
 }
 
 /**
@@ -65,6 +70,11 @@ const MARK_SQL =
   'INSERT INTO ever_loaded (kind, key, loaded_at) SELECT ?, value, ? FROM json_each(?) WHERE true ' +
   'ON CONFLICT (kind, key) DO UPDATE SET loaded_at = excluded.loaded_at';
 const UNMARK_SQL = 'DELETE FROM ever_loaded WHERE kind = ? AND key IN (SELECT value FROM json_each(?))';
+const CLAIM_SQL =
+  'INSERT INTO adbv_fetching (kind, key, owner, expires_at) SELECT ?1, value, ?2, ?3 FROM json_each(?4) WHERE true ' +
+  'ON CONFLICT (kind, key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at ' +
+  'WHERE adbv_fetching.expires_at < ?5 OR adbv_fetching.owner = ?2 RETURNING key';
+const RELEASE_SQL = 'DELETE FROM adbv_fetching WHERE kind = ? AND key IN (SELECT value FROM json_each(?)) AND owner = ?';
 const UNMARK_QUERIES_SQL =
   'DELETE FROM ever_loaded WHERE (kind, key) IN ' +
   '(SELECT kind, params FROM adbv_query_rows WHERE entity = ? AND key IN (SELECT value FROM json_each(?)))';
@@ -92,11 +102,16 @@ export class SqliteCacheStore implements CacheStore {
   #db: SqliteConnection | undefined;
   #closed: Promise<void> | undefined;
   #statementsBefore = 0;
+  /** Who this process is in `adbv_fetching`. */
+  readonly #owner = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  /** Claims only matter when other processes can open the file. */
+  readonly #shared: boolean;
 
   constructor(filename: string, options: SqliteCacheOptions) {
     this.#filename = filename;
     this.#options = options;
     this.description = `SQLite cache ${filename}`;
+    this.#shared = filename !== ':memory:';
   }
 
   get statementCount(): number {
@@ -117,6 +132,7 @@ export class SqliteCacheStore implements CacheStore {
         'BEGIN IMMEDIATE;' +
           'CREATE TABLE IF NOT EXISTS adbv_meta (name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL) WITHOUT ROWID;' +
           'CREATE TABLE IF NOT EXISTS ever_loaded (kind TEXT NOT NULL, key ANY NOT NULL, loaded_at INTEGER NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;' +
+          'CREATE TABLE IF NOT EXISTS adbv_fetching (kind TEXT NOT NULL, key ANY NOT NULL, owner TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;' +
           'CREATE TABLE IF NOT EXISTS adbv_queries (kind TEXT NOT NULL, params TEXT NOT NULL, entity TEXT NOT NULL, sql TEXT NOT NULL, PRIMARY KEY (kind, params)) WITHOUT ROWID;' +
           'CREATE TABLE IF NOT EXISTS adbv_query_rows (kind TEXT NOT NULL, params TEXT NOT NULL, pos INTEGER NOT NULL, entity TEXT NOT NULL, key ANY NOT NULL, PRIMARY KEY (kind, params, pos)) WITHOUT ROWID;' +
           'CREATE INDEX IF NOT EXISTS adbv_query_rows_key ON adbv_query_rows (entity, key);' +
@@ -271,6 +287,11 @@ export class SqliteCacheStore implements CacheStore {
       if (relation !== undefined && relation.keys.length > 0) {
         await db.run(MARK_SQL, [relation.rel.id, loadedAt, keysParam(relation.rel.source.key, relation.keys, false)]);
       }
+      if (this.#shared) {
+        if (entityKeys !== undefined && entityKeys.length > 0) await db.run(RELEASE_SQL, [`e:${entity.name}`, keysParam(entity.key, entityKeys, false), this.#owner]);
+        if (relation !== undefined) await db.run(RELEASE_SQL, [`r:${relation.rel.id}`, keysParam(relation.rel.source.key, relation.keys, false), this.#owner]);
+        if (batch.query !== undefined) await db.run(RELEASE_SQL, [batch.query.kind, JSON.stringify([batch.query.params]), this.#owner]);
+      }
       if (batch.query !== undefined) {
         const { kind, params, sql } = batch.query;
         await db.run('DELETE FROM adbv_query_rows WHERE kind = ? AND params = ?', [kind, params]);
@@ -311,6 +332,22 @@ export class SqliteCacheStore implements CacheStore {
     await db.run(UNMARK_QUERIES_SQL, [entity.name, keys]);
     if (unmarkEntity) await db.run(UNMARK_SQL, [plan.kind, keys]);
     await db.run(plan.deleteRows, [keys]);
+  }
+
+  async claim(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[]): Promise<KeyValue[]> {
+    if (!this.#shared || keys.length === 0) return [...keys];
+    const param = key === undefined ? JSON.stringify(keys) : keysParam(key, keys, false);
+    const now = Date.now();
+    const rows = await this.#writes(() => this.#conn().all<{ key: unknown }>(CLAIM_SQL, [kind, this.#owner, now + (this.#options.claimMs ?? 30000), param, now]));
+    if (rows.length === keys.length) return [...keys];
+    const claimed = new Set(rows.map((r) => r.key));
+    return keys.filter((k) => claimed.has(typeof k === 'bigint' ? String(k) : k));
+  }
+
+  async release(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[]): Promise<void> {
+    if (!this.#shared || keys.length === 0) return;
+    const param = key === undefined ? JSON.stringify(keys) : keysParam(key, keys, false);
+    await this.#writes(() => this.#conn().run(RELEASE_SQL, [kind, param, this.#owner]));
   }
 
   async readQuery(entity: CompiledEntity, key: QueryKey, notBefore?: number): Promise<Row[] | undefined> {

@@ -1,5 +1,5 @@
 import type { KeyValue, Row } from './codec.js';
-import type { CompiledEntity, CompiledRelation, CompiledSchema } from './schema.js';
+import type { CompiledEntity, CompiledKey, CompiledRelation, CompiledSchema } from './schema.js';
 
 /** What the cache knows of some entity keys. Keys in neither list were never asked (or are too old). */
 export interface EntityRead {
@@ -85,6 +85,14 @@ export interface CacheStore {
   completeLookups(): Promise<{ kind: string; keys: unknown[] }[]>;
   /** Every custom query recorded complete. */
   recordedQueries(): Promise<RecordedQuery[]>;
+  /**
+   * Claims the right to fetch `keys` of a lookup kind (`e:Entity`, `r:Entity.relation`, `q:tag`) from the
+   * origin, for processes sharing this cache: returns the keys now claimed by this process; the others are
+   * being fetched by another process whose claim has not expired. `merge` of the answer releases them.
+   */
+  claim(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[]): Promise<KeyValue[]>;
+  /** Gives up claims after a failed fetch, so other processes need not wait for them to expire. */
+  release(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[]): Promise<void>;
   /** Runs caller SQL on the cache, read-only. */
   sql(sql: string, params: readonly unknown[]): Promise<Row[]>;
 }

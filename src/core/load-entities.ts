@@ -1,4 +1,5 @@
 import type { KeyValue, Row } from './codec.js';
+import { fetchClaimed } from './claimed-fetch.js';
 import { FRESH, type EntityObject } from './entity-class.js';
 import { IsOfflineError, NotFoundError } from './errors.js';
 import { Mode } from './mode.js';
@@ -53,14 +54,31 @@ export async function loadEntities(
   }
 
   const wanted = todo.map((i) => keys[i] as KeyValue);
-  const shared = await view.core.inflight.share(`e:${entity.name}`, wanted, freshOnly ? view.born : 0, async (mine) => {
-    const rows = await view.core.select({ entity, where: entity.key, keys: mine });
-    const found = new Map<KeyValue, Row>();
-    for (const row of rows) found.set(entity.key.of(row) as KeyValue, row);
-    const absentKeys = mine.filter((k) => !found.has(k));
-    await view.core.cache.merge({ entity, rows, loadedAt: Date.now(), entityKeys: mine, absentKeys });
-    return found;
-  });
+  const kind = `e:${entity.name}`;
+  const shared = await view.core.inflight.share(kind, wanted, freshOnly ? view.born : 0, (mine) =>
+    fetchClaimed<Row | null>(
+      view.core,
+      kind,
+      entity.key,
+      mine,
+      async (claimed) => {
+        const rows = await view.core.select({ entity, where: entity.key, keys: claimed });
+        const found = new Map<KeyValue, Row | null>();
+        for (const key of claimed) found.set(key, null);
+        for (const row of rows) found.set(entity.key.of(row) as KeyValue, row);
+        const absentKeys = claimed.filter((k) => found.get(k) === null);
+        await view.core.cache.merge({ entity, rows, loadedAt: Date.now(), entityKeys: claimed, absentKeys });
+        return found;
+      },
+      async (others) => {
+        const read = await view.core.cache.readEntities(entity, others);
+        const back = new Map<KeyValue, Row | null>();
+        for (const row of read.rows) back.set(entity.key.of(row) as KeyValue, row);
+        for (const key of read.absentKeys) back.set(key, null);
+        return back;
+      },
+    ),
+  );
   const freshRows: Row[] = [];
   const olderRows: Row[] = [];
   for (const i of todo) {
@@ -71,7 +89,7 @@ export async function loadEntities(
       continue;
     }
     const row = shared.values.get(key);
-    if (row !== undefined) (shared.fresh.has(key) ? freshRows : olderRows).push(row);
+    if (row !== undefined && row !== null) (shared.fresh.has(key) ? freshRows : olderRows).push(row);
     else {
       known.delete(key);
       absent.set(key, shared.fresh.has(key));

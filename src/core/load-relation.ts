@@ -1,4 +1,5 @@
 import { sortRows, type KeyValue, type Row } from './codec.js';
+import { fetchClaimed } from './claimed-fetch.js';
 import type { EntityObject } from './entity-class.js';
 import { IsOfflineError } from './errors.js';
 import { Mode } from './mode.js';
@@ -42,16 +43,34 @@ export async function loadRelation(
         failure = new IsOfflineError(`${rel.id} is not in the cache for ${rel.source.name} ${missing.map(String).join(', ')} and ${why}`);
       }
     } else {
-      const shared = await view.core.inflight.share(`r:${rel.id}`, missing, mode === Mode.FRESHEN ? view.born : 0, async (mine) => {
-        const rows = await view.core.select({ entity: rel.target, where: rel.foreignKey, keys: mine, orderBy: rel.orderBy, through: rel.through });
-        sortRows(rows, rel.orderBy);
-        const byKey = new Map<KeyValue, Row[]>();
-        for (const key of mine) byKey.set(key, []);
-        const keyOf = groupKeyOf(rel);
-        for (const row of rows) byKey.get(keyOf(row) as KeyValue)?.push(row);
-        await view.core.cache.merge({ entity: rel.target, rows, loadedAt: Date.now(), relation: { rel, keys: mine } });
-        return byKey;
-      });
+      const kind = `r:${rel.id}`;
+      const keyOf = groupKeyOf(rel);
+      const byKey = (rows: Row[], keys: readonly KeyValue[]) => {
+        const out = new Map<KeyValue, Row[]>();
+        for (const key of keys) out.set(key, []);
+        for (const row of rows) out.get(keyOf(row) as KeyValue)?.push(row);
+        return out;
+      };
+      const shared = await view.core.inflight.share(kind, missing, mode === Mode.FRESHEN ? view.born : 0, (mine) =>
+        fetchClaimed<Row[]>(
+          view.core,
+          kind,
+          rel.source.key,
+          mine,
+          async (claimed) => {
+            const rows = await view.core.select({ entity: rel.target, where: rel.foreignKey, keys: claimed, orderBy: rel.orderBy, through: rel.through });
+            sortRows(rows, rel.orderBy);
+            await view.core.cache.merge({ entity: rel.target, rows, loadedAt: Date.now(), relation: { rel, keys: claimed } });
+            return byKey(rows, claimed);
+          },
+          async (others) => {
+            const read = await view.core.cache.readRelation(rel, others);
+            const done = new Set<KeyValue>(read.emptyKeys);
+            for (const row of read.rows) done.add(keyOf(row) as KeyValue);
+            return byKey(read.rows, [...done]);
+          },
+        ),
+      );
       for (const key of missing) {
         const error = shared.errors.get(key);
         if (error !== undefined) {

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { fetchClaimed } from './claimed-fetch.js';
 import { encodeParams, normalizeKey, type KeyValue, type Row } from './codec.js';
 import { ENTITY, FRESH, ROW, VIEW, type EntityObject } from './entity-class.js';
 import { IsOfflineError, NotFoundError, NotLiveError } from './errors.js';
@@ -174,19 +175,31 @@ export class ViewState {
       if ('offlineFallback' in spec) return spec.offlineFallback;
       throw new IsOfflineError(`query ${spec.tag} ${key.params} is not in the cache and ${this.core.hasOrigin ? 'the view is offline' : 'the store has no origin'}`);
     }
-    const shared = await this.core.inflight.share(key.kind, [key.params], mode === Mode.FRESHEN ? this.born : 0, async () => {
-      const rows = await this.core.selectSql(entity, sql, params);
-      const first = rows[0];
-      if (first !== undefined) {
-        const missing = entity.columns.filter((c) => !(c.name in first)).map((c) => c.name);
-        if (missing.length > 0) {
-          throw new TypeError(`query ${spec.tag}: rows are not full rows of ${entity.name}; missing column${missing.length === 1 ? '' : 's'} ${missing.join(', ')} (select ${entity.table}.* or every column)`);
-        }
-        if (rows.some((r) => entity.key.of(r) === null)) throw new TypeError(`query ${spec.tag}: a row has a NULL key column`);
-      }
-      await this.core.cache.merge({ entity, rows, loadedAt: Date.now(), query: { ...key, sql } });
-      return new Map([[key.params, rows]]);
-    });
+    const shared = await this.core.inflight.share(key.kind, [key.params], mode === Mode.FRESHEN ? this.born : 0, (mine) =>
+      fetchClaimed<Row[]>(
+        this.core,
+        key.kind,
+        undefined,
+        mine,
+        async () => {
+          const rows = await this.core.selectSql(entity, sql, params);
+          const first = rows[0];
+          if (first !== undefined) {
+            const missing = entity.columns.filter((c) => !(c.name in first)).map((c) => c.name);
+            if (missing.length > 0) {
+              throw new TypeError(`query ${spec.tag}: rows are not full rows of ${entity.name}; missing column${missing.length === 1 ? '' : 's'} ${missing.join(', ')} (select ${entity.table}.* or every column)`);
+            }
+            if (rows.some((r) => entity.key.of(r) === null)) throw new TypeError(`query ${spec.tag}: a row has a NULL key column`);
+          }
+          await this.core.cache.merge({ entity, rows, loadedAt: Date.now(), query: { ...key, sql } });
+          return new Map([[key.params, rows]]);
+        },
+        async () => {
+          const rows = await this.core.cache.readQuery(entity, key);
+          return rows === undefined ? new Map() : new Map([[key.params, rows]]);
+        },
+      ),
+    );
     const error = shared.errors.get(key.params);
     if (error !== undefined) throw error;
     const objects = this.adopt(entity, shared.values.get(key.params) ?? [], shared.fresh.has(key.params));

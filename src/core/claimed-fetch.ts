@@ -1,0 +1,45 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { KeyValue } from './codec.js';
+import type { CompiledKey } from './schema.js';
+import type { StoreCore } from './store-core.js';
+
+/** How often a process waiting on another's fetch looks at the cache again. */
+const POLL_MS = 20;
+
+/**
+ * Fetches `keys` of a lookup kind from the origin unless another process sharing the cache file is
+ * already fetching them: those are read back from the cache once that process has merged them (or
+ * fetched here once its claim expires). `fetch` merges its answer, which releases the claims.
+ */
+export async function fetchClaimed<T>(
+  core: StoreCore,
+  kind: string,
+  key: CompiledKey | undefined,
+  keys: readonly KeyValue[],
+  fetch: (keys: KeyValue[]) => Promise<Map<KeyValue, T>>,
+  readBack: (keys: KeyValue[]) => Promise<Map<KeyValue, T>>,
+): Promise<Map<KeyValue, T>> {
+  const out = new Map<KeyValue, T>();
+  let pending: readonly KeyValue[] = keys;
+  for (;;) {
+    const claimed = await core.cache.claim(kind, key, pending);
+    if (claimed.length > 0) {
+      let got: Map<KeyValue, T>;
+      try {
+        got = await fetch(claimed);
+      } catch (error) {
+        await core.cache.release(kind, key, claimed).catch(() => undefined);
+        throw error;
+      }
+      for (const [k, v] of got) out.set(k, v);
+    }
+    if (claimed.length === pending.length) return out;
+    const mine = new Set(claimed);
+    const others = pending.filter((k) => !mine.has(k));
+    await delay(POLL_MS);
+    const back = await readBack(others);
+    for (const [k, v] of back) out.set(k, v);
+    pending = others.filter((k) => !back.has(k));
+    if (pending.length === 0) return out;
+  }
+}
