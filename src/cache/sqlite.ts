@@ -1,4 +1,5 @@
 import pLimit, { type LimitFunction } from 'p-limit';
+import type { StatementListener } from '../core/events.js';
 import type { CacheStore, EntityRead, MergeBatch, QueryKey, RecordedQuery, RelationRead } from '../core/cache-store.js';
 import { DECODERS, decodeRows, planDecode, type DecodePlan, type Decoder, type KeyValue, type Row } from '../core/codec.js';
 import type { ColumnType, CompiledColumn, CompiledEntity, CompiledRelation, CompiledSchema } from '../core/schema.js';
@@ -114,12 +115,20 @@ export class SqliteCacheStore implements CacheStore {
     this.#shared = filename !== ':memory:';
   }
 
+  #listener: StatementListener | undefined;
+
+  observe(listener: StatementListener): void {
+    this.#listener = listener;
+    if (this.#db !== undefined) this.#db.listener = listener;
+  }
+
   get statementCount(): number {
     return this.#statementsBefore + (this.#db?.statements ?? 0);
   }
 
   async open(schema: CompiledSchema): Promise<void> {
     const db = await SqliteConnection.open(this.#filename);
+    db.listener = this.#listener;
     const { busyTimeoutMs = 10000, cacheSizeKiB = 65536, synchronous = 'NORMAL' } = this.#options;
     try {
       const memory = this.#filename === ':memory:' || this.#filename === '';
@@ -391,7 +400,10 @@ export class SqliteCacheStore implements CacheStore {
         }
       });
     }
-    this.#reader ??= await SqliteConnection.open(this.#filename, true);
+    if (this.#reader === undefined) {
+      this.#reader = await SqliteConnection.open(this.#filename, true);
+      this.#reader.listener = this.#listener;
+    }
     return this.#reader.all<Row>(sql, params);
   }
 

@@ -1,4 +1,5 @@
 import type { KeyValue, Row } from './codec.js';
+import type { StatementListener } from './events.js';
 import type { CompiledEntity, CompiledKey, CompiledRelation, CompiledSchema } from './schema.js';
 
 /** What the cache knows of some entity keys. Keys in neither list were never asked (or are too old). */
@@ -93,6 +94,8 @@ export interface CacheStore {
   claim(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[]): Promise<KeyValue[]>;
   /** Gives up claims after a failed fetch, so other processes need not wait for them to expire. */
   release(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[]): Promise<void>;
+  /** Reports each statement it sends (the store forwards them as `query` events). */
+  observe?(listener: StatementListener): void;
   /** Runs caller SQL on the cache, read-only. */
   sql(sql: string, params: readonly unknown[]): Promise<Row[]>;
 }

@@ -1,4 +1,5 @@
 import type { KeyValue, Row } from './codec.js';
+import type { StatementListener } from './events.js';
 import type { CompiledColumn, CompiledEntity, CompiledKey, CompiledThrough } from './schema.js';
 
 /**
@@ -35,4 +36,6 @@ export interface Origin {
   selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]>;
   /** Runs caller-written SQL with bound parameters, read-only; rows as the driver returns them. */
   raw(sql: string, params: readonly unknown[]): Promise<Row[]>;
+  /** Reports each statement it sends (the store forwards them as `query` events). */
+  observe?(listener: StatementListener): void;
 }

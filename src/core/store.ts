@@ -1,6 +1,8 @@
+import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { CacheStore } from './cache-store.js';
+import type { QueryEvent } from './events.js';
 import { decodeParams, normalizeKey, type KeyValue, type Row } from './codec.js';
 import { makeEntityClass, type EntityConstructor } from './entity-class.js';
 import { IsOfflineError, NotFoundError, NotLiveError, OriginError } from './errors.js';
@@ -34,6 +36,11 @@ function storedKey(entity: CompiledEntity, stored: unknown): KeyValue {
   return normalizeKey(entity, (entity.key.columns[0] as CompiledColumn).type === 'bigint' ? BigInt(stored as string) : stored);
 }
 
+/** The events of a store: `store.on('query', (e) => …)` hears every statement sent to the origin or the cache. */
+export interface StoreEvents {
+  query: [event: QueryEvent];
+}
+
 /** Options of `store.refreshAll()`. */
 export interface RefreshAllOptions {
   /** Called after each batch with the lookups done so far and in all. */
@@ -54,7 +61,7 @@ type State = 'new' | 'opening' | 'open' | 'closed';
  * A schema bound to an origin and a cache. Make it with `createStore` or `openStore`; make a view
  * per unit of work with `store.view()`.
  */
-export class Store<S extends Record<string, EntityDef> = Record<string, EntityDef>> {
+export class Store<S extends Record<string, EntityDef> = Record<string, EntityDef>> extends EventEmitter<StoreEvents> {
   readonly #origin: Origin | null;
   readonly #cache: CacheStore;
   readonly #batchSize: number;
@@ -69,6 +76,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
   readonly stats: StoreStats;
 
   constructor(schema: Schema<S>, options: StoreOptions) {
+    super();
     if (schema === null || typeof schema !== 'object' || !('compiled' in schema)) {
       throw new TypeError(`createStore: expected a schema from defineSchema(), got ${describe(schema)}`);
     }
@@ -81,6 +89,12 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     }
     this.#origin = origin;
     this.#cache = cache;
+    // One small object per statement (statements are per batch, not per row).
+    const forward = (event: QueryEvent) => {
+      if (this.listenerCount('query') > 0) this.emit('query', event);
+    };
+    origin?.observe?.(forward);
+    cache.observe?.(forward);
     this.#mode = mode ?? (origin === null ? Mode.OFFLINE : Mode.FRESHEN);
     this.#batchSize = batchSize;
     this.#limit = pLimit(originConcurrency);

@@ -1,5 +1,6 @@
 import mysql from 'mysql2';
 import { decodeRows, planDecode, type DecodePlan, type Row } from '../core/codec.js';
+import { countParams, type StatementListener } from '../core/events.js';
 import type { Origin, SelectRequest } from '../core/origin.js';
 import type { ColumnType, CompiledColumn, CompiledEntity } from '../core/schema.js';
 
@@ -56,6 +57,11 @@ class MysqlOrigin implements Origin {
   #pool: mysql.Pool | undefined;
   #owned = false;
   #jsonStrings = true;
+  #listener: StatementListener | undefined;
+
+  observe(listener: StatementListener): void {
+    this.#listener = listener;
+  }
 
   constructor(source: MysqlOriginSource) {
     if (typeof source === 'string') {
@@ -145,6 +151,20 @@ class MysqlOrigin implements Origin {
    * read-only transaction on a reserved connection, so the server refuses writes either way.
    */
   async #query(sql: string, values: readonly unknown[], trusted: boolean): Promise<Row[]> {
+    const listener = this.#listener;
+    if (listener === undefined) return this.#send(sql, values, trusted);
+    const t0 = performance.now();
+    try {
+      const rows = await this.#send(sql, values, trusted);
+      listener({ target: 'origin', sql, params: countParams(values), rows: rows.length, durationMs: performance.now() - t0 });
+      return rows;
+    } catch (error) {
+      listener({ target: 'origin', sql, params: countParams(values), rows: 0, durationMs: performance.now() - t0, error: error as Error });
+      throw error;
+    }
+  }
+
+  async #send(sql: string, values: readonly unknown[], trusted: boolean): Promise<Row[]> {
     const pool = this.#pool;
     if (pool === undefined) throw new Error(`${this.description} is not open`);
     if (trusted || this.#owned) return run(pool, sql, values);

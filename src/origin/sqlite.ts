@@ -1,4 +1,5 @@
 import { decodeRows, planDecode, type DecodePlan, type Row } from '../core/codec.js';
+import type { StatementListener } from '../core/events.js';
 import type { Origin, SelectRequest } from '../core/origin.js';
 import type { ColumnType, CompiledColumn, CompiledEntity } from '../core/schema.js';
 import { keysParam } from '../core/key.js';
@@ -29,8 +30,19 @@ class SqliteOrigin implements Origin {
     this.description = `SQLite origin ${filename}`;
   }
 
+  #listener: StatementListener | undefined;
+
+  observe(listener: StatementListener): void {
+    this.#listener = listener;
+  }
+
   async open(): Promise<void> {
-    this.#db ??= await SqliteConnection.open(this.#filename, true);
+    if (this.#db === undefined) {
+      this.#db = await SqliteConnection.open(this.#filename, true);
+      // The connection reports as a cache would; retag its events as the origin's.
+      const listener = this.#listener;
+      if (listener !== undefined) this.#db.listener = (e) => listener({ ...e, target: 'origin' });
+    }
     await this.#db.exec('PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;');
   }
 

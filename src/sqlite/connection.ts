@@ -1,4 +1,5 @@
 import sqlite3 from 'sqlite3';
+import type { StatementListener } from '../core/events.js';
 import type { CompiledColumn, CompiledKey } from '../core/schema.js';
 
 /** A promise face over one node-sqlite3 connection, counting the statements it sends. */
@@ -6,6 +7,8 @@ export class SqliteConnection {
   readonly filename: string;
   readonly #db: sqlite3.Database;
   #statements = 0;
+  /** Set to hear of every statement (events are only built when someone listens). */
+  listener: StatementListener | undefined;
 
   private constructor(filename: string, db: sqlite3.Database) {
     this.filename = filename;
@@ -30,15 +33,24 @@ export class SqliteConnection {
 
   all<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     this.#statements++;
+    const listener = this.listener;
+    const t0 = listener === undefined ? 0 : performance.now();
     return new Promise((resolve, reject) => {
-      this.#db.all(sql, params as unknown[], (error: Error | null, rows: T[]) => (error ? reject(error) : resolve(rows)));
+      this.#db.all(sql, params as unknown[], (error: Error | null, rows: T[]) => {
+        listener?.({ target: 'cache', sql, params: params.length, rows: rows?.length ?? 0, durationMs: performance.now() - t0, ...(error ? { error } : {}) });
+        if (error) reject(error);
+        else resolve(rows);
+      });
     });
   }
 
   run(sql: string, params: readonly unknown[] = []): Promise<number> {
     this.#statements++;
+    const listener = this.listener;
+    const t0 = listener === undefined ? 0 : performance.now();
     return new Promise((resolve, reject) => {
       this.#db.run(sql, params as unknown[], function (this: sqlite3.RunResult, error: Error | null) {
+        listener?.({ target: 'cache', sql, params: params.length, rows: error ? 0 : this.changes, durationMs: performance.now() - t0, ...(error ? { error } : {}) });
         if (error) reject(error);
         else resolve(this.changes);
       });
@@ -48,8 +60,14 @@ export class SqliteConnection {
   /** Runs a script of statements without parameters (schema setup, PRAGMAs); counts as one call. */
   exec(sql: string): Promise<void> {
     this.#statements++;
+    const listener = this.listener;
+    const t0 = listener === undefined ? 0 : performance.now();
     return new Promise((resolve, reject) => {
-      this.#db.exec(sql, (error) => (error ? reject(error) : resolve()));
+      this.#db.exec(sql, (error) => {
+        listener?.({ target: 'cache', sql, params: 0, rows: 0, durationMs: performance.now() - t0, ...(error ? { error } : {}) });
+        if (error) reject(error);
+        else resolve();
+      });
     });
   }
 
