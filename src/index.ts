@@ -13,7 +13,7 @@ export type { QueryEvent, StatementListener } from './core/events.js';
 export { ViewBase } from './core/view.js';
 export type { View, ViewOptions, TypedViewMethods } from './core/view.js';
 export type { Origin, SelectRequest } from './core/origin.js';
-export type { CacheStore, EntityRead, RelationRead, MergeBatch, QueryKey, RecordedQuery } from './core/cache-store.js';
+export type { CacheStore, EntityRead, RelationRead, MergeBatch, QueryKey, RecordedQuery, VerifyReport } from './core/cache-store.js';
 export type { KeyValue, Row } from './core/codec.js';
 export { createStore, openStore } from './create-store.js';
 export type { OpenStoreOptions } from './create-store.js';

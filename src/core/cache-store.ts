@@ -35,6 +35,18 @@ export interface RecordedQuery extends QueryKey {
   readonly sql: string;
 }
 
+/** What `store.verify()` found. */
+export interface VerifyReport {
+  /** True when no problem was found. */
+  readonly ok: boolean;
+  /** Each problem, naming the lookup and what is missing. */
+  readonly problems: string[];
+  /** Completeness marks checked. */
+  readonly marks: number;
+  /** Rows held, by entity. */
+  readonly rows: Record<string, number>;
+}
+
 /**
  * One origin answer to write: rows of one entity and the lookups they complete, applied in one transaction
  * so no completeness mark is ever visible without its rows.
@@ -94,6 +106,8 @@ export interface CacheStore {
   claim(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[]): Promise<KeyValue[]>;
   /** Gives up claims after a failed fetch, so other processes need not wait for them to expire. */
   release(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[]): Promise<void>;
+  /** Checks that every completeness mark is backed by the rows it stands for, and the file's integrity. */
+  verify(): Promise<VerifyReport>;
   /** Reports each statement it sends (the store forwards them as `query` events). */
   observe?(listener: StatementListener): void;
   /** Runs caller SQL on the cache, read-only. */

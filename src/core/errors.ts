@@ -24,12 +24,27 @@ export class NotFoundError extends Error {
   }
 }
 
+/** Driver error codes that mean the origin could not be reached, rather than that it refused the statement. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ADBV_ORIGIN_TIMEOUT',
+]);
+
 /** The origin failed a statement; `cause` is the driver's error. */
 export class OriginError extends Error {
   override name = 'OriginError';
+  /** True when the origin could not be reached (refused, reset, timed out): what `OFFLINE_FALLBACK` falls back on. */
+  readonly unreachable: boolean;
   constructor(message: string, options: { cause: unknown }) {
     super(message, options);
+    const code = (options.cause as { code?: unknown } | null)?.code;
+    this.unreachable = typeof code === 'string' && UNREACHABLE.has(code);
   }
+}
+
+/** True for an `OriginError` whose origin could not be reached. */
+export function isUnreachable(error: unknown): boolean {
+  return error instanceof OriginError && error.unreachable;
 }
 
 /** A schema definition is wrong; the message names the entity and the field. */

@@ -1,8 +1,8 @@
 import type { KeyValue, Row } from './codec.js';
 import { fetchClaimed } from './claimed-fetch.js';
 import { FRESH, type EntityObject } from './entity-class.js';
-import { IsOfflineError, NotFoundError } from './errors.js';
-import { Mode } from './mode.js';
+import { IsOfflineError, isUnreachable, NotFoundError } from './errors.js';
+import { Mode, readsCacheFirst } from './mode.js';
 import type { CompiledEntity } from './schema.js';
 import type { ViewState } from './view-state.js';
 
@@ -39,7 +39,7 @@ export async function loadEntities(
   if (todo.length === 0) return out;
 
   if (!freshOnly) {
-    const notBefore = mode === Mode.PREFER_CACHE && entity.maxAge !== undefined ? Date.now() - entity.maxAge : undefined;
+    const notBefore = readsCacheFirst(mode) && entity.maxAge !== undefined ? Date.now() - entity.maxAge : undefined;
     const read = await view.core.cache.readEntities(entity, todo.map((i) => keys[i] as KeyValue), notBefore);
     view.adopt(entity, read.rows, false);
     for (const key of read.absentKeys) if (!absent.has(key)) absent.set(key, false);
@@ -81,11 +81,13 @@ export async function loadEntities(
   );
   const freshRows: Row[] = [];
   const olderRows: Row[] = [];
+  const fallback: number[] = [];
   for (const i of todo) {
     const key = keys[i] as KeyValue;
     const error = shared.errors.get(key);
     if (error !== undefined) {
-      out[i] = error as Error;
+      if (mode === Mode.OFFLINE_FALLBACK && isUnreachable(error)) fallback.push(i);
+      else out[i] = error as Error;
       continue;
     }
     const row = shared.values.get(key);
@@ -97,6 +99,17 @@ export async function loadEntities(
   }
   view.adopt(entity, freshRows, true);
   view.adopt(entity, olderRows, false);
+  if (fallback.length > 0) {
+    // The origin is unreachable: answer these as OFFLINE would, from the cache whatever its age.
+    const fallbackKeys = fallback.map((i) => keys[i] as KeyValue);
+    view.core.fellBack(kind, fallbackKeys.length, shared.errors.get(fallbackKeys[0] as KeyValue));
+    const read = await view.core.cache.readEntities(entity, fallbackKeys);
+    view.adopt(entity, read.rows, false);
+    for (const key of read.absentKeys) if (!absent.has(key)) absent.set(key, false);
+    for (const i of fill(out, fallback, keys, known, absent, entity)) {
+      out[i] = new IsOfflineError(`${entity.name} ${String(keys[i])} is not in the cache and the origin cannot be reached`, { cause: shared.errors.get(keys[i] as KeyValue) });
+    }
+  }
   fill(out, todo.filter((i) => out[i] === undefined), keys, known, absent, entity);
   return out;
 }

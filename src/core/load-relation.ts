@@ -1,8 +1,8 @@
 import { sortRows, type KeyValue, type Row } from './codec.js';
 import { fetchClaimed } from './claimed-fetch.js';
 import type { EntityObject } from './entity-class.js';
-import { IsOfflineError } from './errors.js';
-import { Mode } from './mode.js';
+import { IsOfflineError, isUnreachable } from './errors.js';
+import { Mode, readsCacheFirst } from './mode.js';
 import type { CompiledRelation } from './schema.js';
 import type { ViewState } from './view-state.js';
 
@@ -28,7 +28,7 @@ export async function loadRelation(
   let missing: readonly KeyValue[] = keys;
 
   if (mode !== Mode.FRESHEN) {
-    const notBefore = mode === Mode.PREFER_CACHE && rel.maxAge !== undefined ? Date.now() - rel.maxAge : undefined;
+    const notBefore = readsCacheFirst(mode) && rel.maxAge !== undefined ? Date.now() - rel.maxAge : undefined;
     const read = await view.core.cache.readRelation(rel, keys, notBefore);
     group(view, rel, read.rows, false, groups, complete);
     for (const key of read.emptyKeys) complete.add(key);
@@ -71,15 +71,28 @@ export async function loadRelation(
           },
         ),
       );
+      const fallback: KeyValue[] = [];
       for (const key of missing) {
         const error = shared.errors.get(key);
         if (error !== undefined) {
-          failure = error as Error;
+          if (mode === Mode.OFFLINE_FALLBACK && isUnreachable(error)) fallback.push(key);
+          else failure = error as Error;
           continue;
         }
         const objects = view.adopt(rel.target, shared.values.get(key) ?? [], shared.fresh.has(key));
         if (objects.length > 0) groups.set(key, objects);
         complete.add(key);
+      }
+      if (fallback.length > 0) {
+        // The origin is unreachable: answer these as OFFLINE would, from the cache whatever its age.
+        const cause = shared.errors.get(fallback[0] as KeyValue);
+        view.core.fellBack(kind, fallback.length, cause);
+        const read = await view.core.cache.readRelation(rel, fallback);
+        group(view, rel, read.rows, false, groups, complete);
+        for (const key of read.emptyKeys) complete.add(key);
+        if (!rel.hasFallback && fallback.some((k) => !complete.has(k))) {
+          failure ??= new IsOfflineError(`${rel.id} is not in the cache and the origin cannot be reached`, { cause });
+        }
       }
     }
   }

@@ -3,10 +3,13 @@
  *
  * - `OFFLINE`: the cache only. A lookup the cache does not hold complete raises
  *   `IsOfflineError` (or yields the relation's `offlineFallback`).
+ * - `OFFLINE_FALLBACK`: as `PREFER_CACHE` while the origin answers, as `OFFLINE` for a lookup whose
+ *   origin statement cannot reach it (refused, reset, timed out); each fallback is counted in
+ *   `store.stats.fallbacks` and reported as a `fallback` event.
  * - `PREFER_CACHE`: a lookup complete in the cache is answered from it; any other goes to the origin.
  * - `FRESHEN`: every lookup goes to the origin once per view, then is answered from what came back.
  *
- * Modes are ordered `OFFLINE < PREFER_CACHE < FRESHEN`; a relation's `mode` caps the view's.
+ * Modes are ordered `OFFLINE < OFFLINE_FALLBACK < PREFER_CACHE < FRESHEN`; a relation's `mode` caps the view's.
  *
  * @example
  * const view = store.view({ mode: Mode.PREFER_CACHE });
@@ -14,6 +17,7 @@
  */
 export const Mode = {
   OFFLINE: 'offline',
+  OFFLINE_FALLBACK: 'offline-fallback',
   PREFER_CACHE: 'prefer-cache',
   FRESHEN: 'freshen',
 } as const;
@@ -21,10 +25,17 @@ export const Mode = {
 /** One of the values of {@link Mode}. */
 export type Mode = (typeof Mode)[keyof typeof Mode];
 
-const RANK: Readonly<Record<Mode, number>> = { offline: 0, 'prefer-cache': 1, freshen: 2 };
-const BY_RANK: readonly Mode[] = [Mode.OFFLINE, Mode.PREFER_CACHE, Mode.FRESHEN];
+const RANK: Readonly<Record<Mode, number>> = { offline: 0, 'offline-fallback': 1, 'prefer-cache': 2, freshen: 3 };
+const BY_RANK: readonly Mode[] = [Mode.OFFLINE, Mode.OFFLINE_FALLBACK, Mode.PREFER_CACHE, Mode.FRESHEN];
+/** @internal How many modes there are (loaders are kept per mode). */
+export const MODE_COUNT = BY_RANK.length;
 
-/** The position of a mode in `OFFLINE < PREFER_CACHE < FRESHEN`. */
+/** True for the modes that answer complete lookups from the cache and go to the origin for the rest. */
+export function readsCacheFirst(mode: Mode): boolean {
+  return mode === Mode.PREFER_CACHE || mode === Mode.OFFLINE_FALLBACK;
+}
+
+/** The position of a mode in `OFFLINE < OFFLINE_FALLBACK < PREFER_CACHE < FRESHEN`. */
 export function modeRank(mode: Mode): number {
   return RANK[mode];
 }

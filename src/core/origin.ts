@@ -36,6 +36,8 @@ export interface Origin {
   selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]>;
   /** Runs caller-written SQL with bound parameters, read-only; rows as the driver returns them. */
   raw(sql: string, params: readonly unknown[]): Promise<Row[]>;
+  /** Asks the driver to give up on a statement after `ms` (the store also stops waiting then). */
+  setTimeout?(ms: number): void;
   /** Reports each statement it sends (the store forwards them as `query` events). */
   observe?(listener: StatementListener): void;
 }

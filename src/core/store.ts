@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { CacheStore } from './cache-store.js';
+import type { CacheStore, VerifyReport } from './cache-store.js';
 import type { QueryEvent } from './events.js';
 import { decodeParams, normalizeKey, type KeyValue, type Row } from './codec.js';
 import { makeEntityClass, type EntityConstructor } from './entity-class.js';
@@ -28,6 +28,8 @@ export interface StoreOptions {
   batchSize?: number;
   /** Most statements running on the origin at once, across all views. Default 4. */
   originConcurrency?: number;
+  /** An origin statement not answered within this many ms fails with an `OriginError` (unreachable). Default 30000. */
+  originTimeoutMs?: number;
 }
 
 /** A key as the cache stores it (composite keys as their canonical text, bigints as text), made canonical. */
@@ -39,6 +41,8 @@ function storedKey(entity: CompiledEntity, stored: unknown): KeyValue {
 /** The events of a store: `store.on('query', (e) => …)` hears every statement sent to the origin or the cache. */
 export interface StoreEvents {
   query: [event: QueryEvent];
+  /** Lookups of `kind` answered from the cache because the origin could not be reached. */
+  fallback: [event: { kind: string; lookups: number; cause: unknown }];
 }
 
 /** Options of `store.refreshAll()`. */
@@ -53,6 +57,8 @@ export interface StoreStats {
   readonly originQueries: number;
   /** Statements sent to the cache database (reads, writes, BEGIN and COMMIT). */
   readonly cacheQueries: number;
+  /** Lookups answered from the cache because the origin could not be reached (`OFFLINE_FALLBACK`). */
+  readonly fallbacks: number;
 }
 
 type State = 'new' | 'opening' | 'open' | 'closed';
@@ -72,6 +78,8 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
   #state: State = 'new';
   #opening: Promise<void> | undefined;
   #originQueries = 0;
+  #fallbacks = 0;
+  readonly #timeoutMs: number;
   /** Live statement counters. */
   readonly stats: StoreStats;
 
@@ -81,7 +89,10 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
       throw new TypeError(`createStore: expected a schema from defineSchema(), got ${describe(schema)}`);
     }
     if (options === null || typeof options !== 'object') throw new TypeError(`createStore: expected options, got ${describe(options)}`);
-    const { origin = null, cache, mode, batchSize = 1000, originConcurrency = 4 } = options;
+    const { origin = null, cache, mode, batchSize = 1000, originConcurrency = 4, originTimeoutMs = 30000 } = options;
+    if (typeof originTimeoutMs !== 'number' || !(originTimeoutMs > 0)) throw new TypeError(`createStore: originTimeoutMs must be a positive number of ms, got ${describe(originTimeoutMs)}`);
+    this.#timeoutMs = originTimeoutMs;
+    origin?.setTimeout?.(originTimeoutMs);
     if (mode !== undefined) assertMode(mode, 'createStore options.mode');
     if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new TypeError(`createStore: batchSize must be a positive integer, got ${describe(batchSize)}`);
     if (!Number.isSafeInteger(originConcurrency) || originConcurrency < 1) {
@@ -110,14 +121,19 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
         return isLive();
       },
       select: (request) => this.#select(request),
+      fellBack: (kind, lookups, cause) => {
+        this.#fallbacks += lookups;
+        this.emit('fallback', { kind, lookups, cause });
+      },
       selectSql: (entity, sql, params) => this.#originCall((o) => o.selectSql(entity, sql, params)),
       raw: (sql, params) => this.#originCall((o) => o.raw(sql, params)),
     };
     this.stats = Object.defineProperties({} as StoreStats, {
       originQueries: { enumerable: true, get: () => this.#originQueries },
       cacheQueries: { enumerable: true, get: () => cache.statementCount },
-      toJSON: { value: () => ({ originQueries: this.#originQueries, cacheQueries: cache.statementCount }) },
-      [inspect.custom]: { value: () => ({ originQueries: this.#originQueries, cacheQueries: cache.statementCount }) },
+      fallbacks: { enumerable: true, get: () => this.#fallbacks },
+      toJSON: { value: () => ({ originQueries: this.#originQueries, cacheQueries: cache.statementCount, fallbacks: this.#fallbacks }) },
+      [inspect.custom]: { value: () => ({ originQueries: this.#originQueries, cacheQueries: cache.statementCount, fallbacks: this.#fallbacks }) },
     });
   }
 
@@ -169,6 +185,18 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     const mode = options.mode ?? this.#mode;
     assertMode(mode, 'store.view options.mode');
     return createView<S>(new ViewState(this.#core, mode));
+  }
+
+  /**
+   * Checks the cache: every completeness mark backed by the rows it stands for, and the file's integrity.
+   *
+   * @example
+   * const report = await store.verify();
+   * if (!report.ok) console.error(report.problems);
+   */
+  async verify(): Promise<VerifyReport> {
+    if (this.#state !== 'open') throw new NotLiveError('cannot verify: the store is not open');
+    return this.#cache.verify();
   }
 
   /**
@@ -259,10 +287,18 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     if (origin === null) return Promise.reject(new IsOfflineError('the store has no origin'));
     return this.#limit(async () => {
       this.#originQueries++;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(Object.assign(new Error(`no answer within ${this.#timeoutMs} ms`), { code: 'ADBV_ORIGIN_TIMEOUT' }));
+        }, this.#timeoutMs);
+      });
       try {
-        return await call(origin);
+        return await Promise.race([call(origin), timeout]);
       } catch (error) {
         throw new OriginError(`${origin.description}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      } finally {
+        clearTimeout(timer);
       }
     });
   }

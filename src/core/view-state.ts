@@ -2,11 +2,11 @@ import DataLoader from 'dataloader';
 import { fetchClaimed } from './claimed-fetch.js';
 import { encodeParams, normalizeKey, type KeyValue, type Row } from './codec.js';
 import { ENTITY, FRESH, ROW, VIEW, type EntityObject } from './entity-class.js';
-import { IsOfflineError, NotFoundError, NotLiveError } from './errors.js';
+import { IsOfflineError, isUnreachable, NotFoundError, NotLiveError } from './errors.js';
 import { compileInclude, type IncludeNode } from './include.js';
 import { loadEntities } from './load-entities.js';
 import { loadRelation, type RelationValue } from './load-relation.js';
-import { assertMode, capMode, describe, Mode, modeRank } from './mode.js';
+import { assertMode, capMode, describe, Mode, MODE_COUNT, modeRank, readsCacheFirst } from './mode.js';
 import type { CompiledEntity, CompiledRelation } from './schema.js';
 import type { StoreCore } from './store-core.js';
 
@@ -35,7 +35,7 @@ export interface QuerySpec {
 }
 
 type Loader = DataLoader<KeyValue, unknown>;
-const MODES = 3;
+const MODES = MODE_COUNT;
 
 /**
  * @internal The state of one view (unit of work): its identity maps and its DataLoaders, one per entity and
@@ -167,7 +167,7 @@ export class ViewState {
     spec: Pick<QuerySpec, 'tag' | 'offlineFallback' | 'maxAge'>,
   ): Promise<unknown> {
     if (mode !== Mode.FRESHEN) {
-      const notBefore = mode === Mode.PREFER_CACHE && spec.maxAge !== undefined ? Date.now() - spec.maxAge : undefined;
+      const notBefore = readsCacheFirst(mode) && spec.maxAge !== undefined ? Date.now() - spec.maxAge : undefined;
       const rows = await this.core.cache.readQuery(entity, key, notBefore);
       if (rows !== undefined) return Object.freeze(this.adopt(entity, rows, false));
     }
@@ -201,6 +201,14 @@ export class ViewState {
       ),
     );
     const error = shared.errors.get(key.params);
+    if (error !== undefined && mode === Mode.OFFLINE_FALLBACK && isUnreachable(error)) {
+      // The origin is unreachable: answer as OFFLINE would, from the cache whatever its age.
+      this.core.fellBack(key.kind, 1, error);
+      const rows = await this.core.cache.readQuery(entity, key);
+      if (rows !== undefined) return Object.freeze(this.adopt(entity, rows, false));
+      if ('offlineFallback' in spec) return spec.offlineFallback;
+      throw new IsOfflineError(`query ${spec.tag} ${key.params} is not in the cache and the origin cannot be reached`, { cause: error });
+    }
     if (error !== undefined) throw error;
     const objects = this.adopt(entity, shared.values.get(key.params) ?? [], shared.fresh.has(key.params));
     return Object.freeze(objects);

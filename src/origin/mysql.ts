@@ -35,9 +35,9 @@ function isPool(value: unknown): value is mysql.Pool {
   return typeof value === 'object' && value !== null && typeof (value as mysql.Pool).getConnection === 'function' && typeof (value as mysql.Pool).query === 'function';
 }
 
-function run(target: mysql.Pool | mysql.PoolConnection, sql: string, values: readonly unknown[]): Promise<Row[]> {
+function run(target: mysql.Pool | mysql.PoolConnection, sql: string, values: readonly unknown[], timeout?: number): Promise<Row[]> {
   return new Promise((resolve, reject) => {
-    target.query({ sql, values: values as unknown[], ...QUERY_OPTIONS }, (error, rows) => {
+    target.query({ sql, values: values as unknown[], ...QUERY_OPTIONS, ...(timeout === undefined ? {} : { timeout }) }, (error, rows) => {
       if (error) reject(error);
       else if (!Array.isArray(rows)) reject(new Error(`expected rows from ${JSON.stringify(sql.slice(0, 60))}, got a write result`));
       else resolve(rows as Row[]);
@@ -59,8 +59,14 @@ class MysqlOrigin implements Origin {
   #jsonStrings = true;
   #listener: StatementListener | undefined;
 
+  #timeoutMs: number | undefined;
+
   observe(listener: StatementListener): void {
     this.#listener = listener;
+  }
+
+  setTimeout(ms: number): void {
+    this.#timeoutMs = ms;
   }
 
   constructor(source: MysqlOriginSource) {
@@ -167,12 +173,12 @@ class MysqlOrigin implements Origin {
   async #send(sql: string, values: readonly unknown[], trusted: boolean): Promise<Row[]> {
     const pool = this.#pool;
     if (pool === undefined) throw new Error(`${this.description} is not open`);
-    if (trusted || this.#owned) return run(pool, sql, values);
+    if (trusted || this.#owned) return run(pool, sql, values, this.#timeoutMs);
     const conn = await new Promise<mysql.PoolConnection>((resolve, reject) => pool.getConnection((e, c) => (e ? reject(e) : resolve(c))));
     try {
       await run(conn, 'START TRANSACTION READ ONLY', []);
       try {
-        return await run(conn, sql, values);
+        return await run(conn, sql, values, this.#timeoutMs);
       } finally {
         await run(conn, 'COMMIT', []).catch(() => undefined);
       }
