@@ -43,10 +43,13 @@ export async function loadEntities(
     const read = await view.core.cache.readEntities(entity, todo.map((i) => keys[i] as KeyValue), notBefore);
     view.adopt(entity, read.rows, false);
     for (const key of read.absentKeys) if (!absent.has(key)) absent.set(key, false);
+    const asked = todo.length;
     todo = fill(out, todo, keys, known, absent, entity);
+    view.core.count(entity.name, asked - todo.length, todo.length);
     if (todo.length === 0) return out;
   }
 
+  if (freshOnly) view.core.count(entity.name, 0, todo.length);
   if (mode === Mode.OFFLINE || !view.core.hasOrigin) {
     const why = view.core.hasOrigin ? 'the view is offline' : 'the store has no origin';
     for (const i of todo) out[i] = new IsOfflineError(`${entity.name} ${String(keys[i])} is not in the cache and ${why}`);

@@ -34,6 +34,7 @@ export async function loadRelation(
     for (const key of read.emptyKeys) complete.add(key);
     missing = keys.filter((k) => !complete.has(k));
   }
+  view.core.count(rel.id, keys.length - missing.length, missing.length);
 
   let failure: Error | undefined;
   if (missing.length > 0) {

@@ -22,6 +22,8 @@ export interface StoreCore {
   select(request: SelectRequest): Promise<Row[]>;
   /** A custom query of `entity` rows on the origin, bounded, counted, errors as `OriginError`. */
   selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]>;
+  /** Counts lookups of a kind answered by the cache (hits) and not (misses: origin, or offline errors). */
+  count(kind: string, hits: number, misses: number): void;
   /** Counts and reports lookups answered from the cache because the origin was unreachable. */
   fellBack(kind: string, lookups: number, cause: unknown): void;
   /** Caller SQL on the origin, read-only, bounded, counted, errors as `OriginError`. */

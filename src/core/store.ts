@@ -59,6 +59,12 @@ export interface StoreStats {
   readonly cacheQueries: number;
   /** Lookups answered from the cache because the origin could not be reached (`OFFLINE_FALLBACK`). */
   readonly fallbacks: number;
+  /**
+   * Per entity (`A`), relation (`A.bs`) and custom query (`q:tag`): lookups the cache answered (`hits`) and
+   * lookups it could not (`misses`, sent to the origin or failed offline). Lookups answered from a view's
+   * memory are neither.
+   */
+  readonly lookups: Readonly<Record<string, { readonly hits: number; readonly misses: number }>>;
 }
 
 type State = 'new' | 'opening' | 'open' | 'closed';
@@ -79,6 +85,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
   #opening: Promise<void> | undefined;
   #originQueries = 0;
   #fallbacks = 0;
+  readonly #lookups: Record<string, { hits: number; misses: number }> = {};
   readonly #timeoutMs: number;
   /** Live statement counters. */
   readonly stats: StoreStats;
@@ -121,6 +128,11 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
         return isLive();
       },
       select: (request) => this.#select(request),
+      count: (kind, hits, misses) => {
+        const c = (this.#lookups[kind] ??= { hits: 0, misses: 0 });
+        c.hits += hits;
+        c.misses += misses;
+      },
       fellBack: (kind, lookups, cause) => {
         this.#fallbacks += lookups;
         this.emit('fallback', { kind, lookups, cause });
@@ -132,8 +144,9 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
       originQueries: { enumerable: true, get: () => this.#originQueries },
       cacheQueries: { enumerable: true, get: () => cache.statementCount },
       fallbacks: { enumerable: true, get: () => this.#fallbacks },
-      toJSON: { value: () => ({ originQueries: this.#originQueries, cacheQueries: cache.statementCount, fallbacks: this.#fallbacks }) },
-      [inspect.custom]: { value: () => ({ originQueries: this.#originQueries, cacheQueries: cache.statementCount, fallbacks: this.#fallbacks }) },
+      lookups: { enumerable: true, get: () => this.#lookups },
+      toJSON: { value: () => ({ originQueries: this.#originQueries, cacheQueries: cache.statementCount, fallbacks: this.#fallbacks, lookups: this.#lookups }) },
+      [inspect.custom]: { value: () => ({ originQueries: this.#originQueries, cacheQueries: cache.statementCount, fallbacks: this.#fallbacks, lookups: this.#lookups }) },
     });
   }
 

@@ -169,8 +169,9 @@ export class ViewState {
     if (mode !== Mode.FRESHEN) {
       const notBefore = readsCacheFirst(mode) && spec.maxAge !== undefined ? Date.now() - spec.maxAge : undefined;
       const rows = await this.core.cache.readQuery(entity, key, notBefore);
+      this.core.count(key.kind, rows === undefined ? 0 : 1, rows === undefined ? 1 : 0);
       if (rows !== undefined) return Object.freeze(this.adopt(entity, rows, false));
-    }
+    } else this.core.count(key.kind, 0, 1);
     if (mode === Mode.OFFLINE || !this.core.hasOrigin) {
       if ('offlineFallback' in spec) return spec.offlineFallback;
       throw new IsOfflineError(`query ${spec.tag} ${key.params} is not in the cache and ${this.core.hasOrigin ? 'the view is offline' : 'the store has no origin'}`);
