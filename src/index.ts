@@ -4,7 +4,7 @@ export type {
 } from './core/schema.js';
 export type { EntityOf, RelationValueOf, KeyOf, EntityAccessor, NameOf } from './core/types.js';
 export type { Include } from './core/include.js';
-export type { QuerySpec, ManyOptions } from './core/view-state.js';
+export type { QuerySpec, ManyOptions, PreloadOptions } from './core/view-state.js';
 export { Mode } from './core/mode.js';
 export { NotLiveError, IsOfflineError, NotFoundError, OriginError, SchemaError } from './core/errors.js';
 export { Store } from './core/store.js';
@@ -12,11 +12,12 @@ export type { StoreOptions, StoreStats, RefreshAllOptions, StoreEvents } from '.
 export type { QueryEvent, StatementListener } from './core/events.js';
 export { ViewBase } from './core/view.js';
 export type { View, ViewOptions, TypedViewMethods } from './core/view.js';
-export type { Origin, SelectRequest } from './core/origin.js';
+export type { Origin, SelectRequest, TreeLevel } from './core/origin.js';
 export type { CacheStore, EntityRead, RelationRead, MergeBatch, QueryKey, RecordedQuery, VerifyReport } from './core/cache-store.js';
 export type { KeyValue, Row } from './core/codec.js';
 export { createStore, openStore } from './create-store.js';
 export type { OpenStoreOptions } from './create-store.js';
+export { attachDebugLog } from './debug-log.js';
 export { mysqlOrigin } from './origin/mysql.js';
 export type { MysqlOriginSource } from './origin/mysql.js';
 export { sqliteOrigin } from './origin/sqlite.js';

@@ -264,59 +264,64 @@ export class SqliteCacheStore implements CacheStore {
     return { rows, emptyKeys };
   }
 
-  merge(batch: MergeBatch): Promise<void> {
-    return this.#writes(() => this.#merge(batch));
+  merge(batch: MergeBatch | readonly MergeBatch[]): Promise<void> {
+    const batches = Array.isArray(batch) ? (batch as readonly MergeBatch[]) : [batch as MergeBatch];
+    return this.#writes(async () => {
+      const db = this.#conn();
+      await db.run('BEGIN IMMEDIATE');
+      try {
+        for (const b of batches) await this.#apply(db, b);
+        await db.run('COMMIT');
+      } catch (error) {
+        await db.run('ROLLBACK').catch(() => undefined);
+        const names = [...new Set(batches.map((b) => b.entity.name))].join(', ');
+        throw new Error(`${this.description}: cannot write ${names} rows: ${(error as Error).message}`, { cause: error });
+      }
+    });
   }
 
-  async #merge(batch: MergeBatch): Promise<void> {
-    const db = this.#conn();
+  /** Applies one batch inside the caller's transaction. */
+  async #apply(db: SqliteConnection, batch: MergeBatch): Promise<void> {
     const { entity, rows, loadedAt, entityKeys, absentKeys, relation } = batch;
     const plan = this.#plan(entity);
-    await db.run('BEGIN IMMEDIATE');
-    try {
-      if (absentKeys !== undefined && absentKeys.length > 0) {
-        const gone = await db.all<Row>(`${plan.selectForRemoval} WHERE ${inKeys(entity.key, 't')}`, [keysParam(entity.key, absentKeys, false)]);
-        await this.#remove(db, entity, plan, gone, false);
-      }
-      if (relation !== undefined && relation.rel.through !== undefined) {
-        const rp = this.#relations.get(relation.rel) as RelationPlan;
-        await db.run(rp.unlink as string, [keysParam(relation.rel.source.key, relation.keys, false)]);
-        const links = rows.map((r) => [encodeKey(r.$src), encodeKey(entity.key.of(r))]);
-        if (links.length > 0) await db.run(rp.link as string, [JSON.stringify(links)]);
-      } else if (relation !== undefined) {
-        const kept = rows.map(entity.key.of) as KeyValue[];
-        const stale = await db.all<Row>(
-          `${plan.selectForRemoval} WHERE ${inKeys(relation.rel.foreignKey, 't', '?1')} AND NOT ${inKeys(entity.key, 't', '?2')}`,
-          [keysParam(relation.rel.foreignKey, relation.keys, false), keysParam(entity.key, kept, false)],
+    if (absentKeys !== undefined && absentKeys.length > 0) {
+      const gone = await db.all<Row>(`${plan.selectForRemoval} WHERE ${inKeys(entity.key, 't')}`, [keysParam(entity.key, absentKeys, false)]);
+      await this.#remove(db, entity, plan, gone, false);
+    }
+    if (relation !== undefined && relation.rel.through !== undefined) {
+      const rp = this.#relations.get(relation.rel) as RelationPlan;
+      await db.run(rp.unlink as string, [keysParam(relation.rel.source.key, relation.keys, false)]);
+      const links = rows.map((r) => [encodeKey(r.$src), encodeKey(entity.key.of(r))]);
+      if (links.length > 0) await db.run(rp.link as string, [JSON.stringify(links)]);
+    } else if (relation !== undefined) {
+      const kept = rows.map(entity.key.of) as KeyValue[];
+      const stale = await db.all<Row>(
+        `${plan.selectForRemoval} WHERE ${inKeys(relation.rel.foreignKey, 't', '?1')} AND NOT ${inKeys(entity.key, 't', '?2')}`,
+        [keysParam(relation.rel.foreignKey, relation.keys, false), keysParam(entity.key, kept, false)],
+      );
+      await this.#remove(db, entity, plan, stale, true);
+    }
+    if (rows.length > 0) await db.run(plan.upsert, [encodeRows(rows, plan)]);
+    if (entityKeys !== undefined && entityKeys.length > 0) await db.run(MARK_SQL, [plan.kind, loadedAt, keysParam(entity.key, entityKeys, false)]);
+    if (relation !== undefined && relation.keys.length > 0) {
+      await db.run(MARK_SQL, [relation.rel.id, loadedAt, keysParam(relation.rel.source.key, relation.keys, false)]);
+    }
+    if (this.#shared) {
+      if (entityKeys !== undefined && entityKeys.length > 0) await db.run(RELEASE_SQL, [`e:${entity.name}`, keysParam(entity.key, entityKeys, false), this.#owner]);
+      if (relation !== undefined) await db.run(RELEASE_SQL, [`r:${relation.rel.id}`, keysParam(relation.rel.source.key, relation.keys, false), this.#owner]);
+      if (batch.query !== undefined) await db.run(RELEASE_SQL, [batch.query.kind, JSON.stringify([batch.query.params]), this.#owner]);
+    }
+    if (batch.query !== undefined) {
+      const { kind, params, sql } = batch.query;
+      await db.run('DELETE FROM adbv_query_rows WHERE kind = ? AND params = ?', [kind, params]);
+      if (rows.length > 0) {
+        await db.run(
+          'INSERT INTO adbv_query_rows (kind, params, pos, entity, key) SELECT ?1, ?2, key, ?3, value FROM json_each(?4)',
+          [kind, params, entity.name, keysParam(entity.key, rows.map(entity.key.of) as KeyValue[], false)],
         );
-        await this.#remove(db, entity, plan, stale, true);
       }
-      if (rows.length > 0) await db.run(plan.upsert, [encodeRows(rows, plan)]);
-      if (entityKeys !== undefined && entityKeys.length > 0) await db.run(MARK_SQL, [plan.kind, loadedAt, keysParam(entity.key, entityKeys, false)]);
-      if (relation !== undefined && relation.keys.length > 0) {
-        await db.run(MARK_SQL, [relation.rel.id, loadedAt, keysParam(relation.rel.source.key, relation.keys, false)]);
-      }
-      if (this.#shared) {
-        if (entityKeys !== undefined && entityKeys.length > 0) await db.run(RELEASE_SQL, [`e:${entity.name}`, keysParam(entity.key, entityKeys, false), this.#owner]);
-        if (relation !== undefined) await db.run(RELEASE_SQL, [`r:${relation.rel.id}`, keysParam(relation.rel.source.key, relation.keys, false), this.#owner]);
-        if (batch.query !== undefined) await db.run(RELEASE_SQL, [batch.query.kind, JSON.stringify([batch.query.params]), this.#owner]);
-      }
-      if (batch.query !== undefined) {
-        const { kind, params, sql } = batch.query;
-        await db.run('DELETE FROM adbv_query_rows WHERE kind = ? AND params = ?', [kind, params]);
-        if (rows.length > 0) {
-          await db.run(
-            'INSERT INTO adbv_query_rows (kind, params, pos, entity, key) SELECT ?1, ?2, key, ?3, value FROM json_each(?4)',
-            [kind, params, entity.name, keysParam(entity.key, rows.map(entity.key.of) as KeyValue[], false)],
-          );
-        }
-        await db.run('INSERT OR REPLACE INTO adbv_queries (kind, params, entity, sql) VALUES (?, ?, ?, ?)', [kind, params, entity.name, sql]);
-        await db.run(MARK_SQL, [kind, loadedAt, JSON.stringify([params])]);
-      }
-      await db.run('COMMIT');
-    } catch (error) {
-      await db.run('ROLLBACK').catch(() => undefined);
-      throw new Error(`${this.description}: cannot write ${entity.name} rows: ${(error as Error).message}`, { cause: error });
+      await db.run('INSERT OR REPLACE INTO adbv_queries (kind, params, entity, sql) VALUES (?, ?, ?, ?)', [kind, params, entity.name, sql]);
+      await db.run(MARK_SQL, [kind, loadedAt, JSON.stringify([params])]);
     }
   }
 

@@ -92,8 +92,8 @@ export interface CacheStore {
   readRelation(rel: CompiledRelation, keys: readonly KeyValue[], notBefore?: number): Promise<RelationRead>;
   /** One statement: a custom query's recorded rows in their recorded order, or undefined if not complete. */
   readQuery(entity: CompiledEntity, key: QueryKey, notBefore?: number): Promise<Row[] | undefined>;
-  /** Writes one origin answer, rows and marks, in one transaction. */
-  merge(batch: MergeBatch): Promise<void>;
+  /** Writes origin answers (one, or several levels of a tree), rows and marks, in one transaction. */
+  merge(batch: MergeBatch | readonly MergeBatch[]): Promise<void>;
   /** Every lookup recorded complete, by kind (entity name, `Entity.relation`, or `q:tag`), keys as stored. */
   completeLookups(): Promise<{ kind: string; keys: unknown[] }[]>;
   /** Every custom query recorded complete. */

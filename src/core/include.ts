@@ -31,3 +31,8 @@ export function compileInclude(entity: CompiledEntity, include: unknown, path = 
   }
   return nodes;
 }
+
+/** @internal True when `test` holds for every node of the tree. */
+export function everyNode(nodes: readonly IncludeNode[], test: (node: IncludeNode) => boolean): boolean {
+  return nodes.every((n) => test(n) && everyNode(n.children, test));
+}

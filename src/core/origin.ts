@@ -20,6 +20,20 @@ export interface SelectRequest {
 }
 
 /**
+ * One level of an include tree read in one round trip: the rows of `entity` whose `where` columns equal
+ * either the given `keys`, or the `from.columns` of the rows selected by level `from.level` (a subquery
+ * the origin evaluates, so no level waits for the one above it).
+ */
+export interface TreeLevel {
+  readonly entity: CompiledEntity;
+  readonly where: CompiledKey;
+  readonly orderBy?: readonly CompiledColumn[];
+  readonly through?: CompiledThrough;
+  readonly keys?: readonly KeyValue[];
+  readonly from?: { readonly level: number; readonly columns: CompiledKey };
+}
+
+/**
  * The slow, read-only database the data comes from. The core knows only this interface;
  * `mysqlOrigin` and `sqliteOrigin` implement it.
  */
@@ -32,6 +46,11 @@ export interface Origin {
   close(): Promise<void>;
   /** Runs one statement; rows come back with canonical values for their column types. */
   select(request: SelectRequest): Promise<Row[]>;
+  /**
+   * Reads every level of a tree in one round trip, from one consistent snapshot; rows per level, canonical.
+   * Origins that cannot are loaded level by level instead.
+   */
+  selectTree?(levels: readonly TreeLevel[]): Promise<Row[][]>;
   /** Runs caller-written SQL whose rows are rows of `entity`; their columns come back canonical. */
   selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]>;
   /** Runs caller-written SQL with bound parameters, read-only; rows as the driver returns them. */

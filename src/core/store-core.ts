@@ -2,7 +2,7 @@ import type { CacheStore } from './cache-store.js';
 import type { Row } from './codec.js';
 import type { EntityConstructor } from './entity-class.js';
 import type { InFlight } from './in-flight.js';
-import type { SelectRequest } from './origin.js';
+import type { SelectRequest, TreeLevel } from './origin.js';
 import type { CompiledEntity, CompiledSchema } from './schema.js';
 
 /** @internal What a view needs from its store: the schema, the cache, and a bounded, counted origin. */
@@ -20,6 +20,10 @@ export interface StoreCore {
    * concurrency bound; a failure rejects with an `OriginError` carrying the driver's error.
    */
   select(request: SelectRequest): Promise<Row[]>;
+  /** True when the origin can read a whole include tree in one round trip. */
+  readonly canTree: boolean;
+  /** Reads tree levels in one origin round trip (counted as one statement per level), errors as `OriginError`. */
+  selectTree(levels: readonly TreeLevel[]): Promise<Row[][]>;
   /** A custom query of `entity` rows on the origin, bounded, counted, errors as `OriginError`. */
   selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]>;
   /** Counts lookups of a kind answered by the cache (hits) and not (misses: origin, or offline errors). */

@@ -55,6 +55,8 @@ export interface RefreshAllOptions {
 export interface StoreStats {
   /** Statements sent to the origin. */
   readonly originQueries: number;
+  /** Round trips to the origin (a whole include tree is one round trip of several statements). */
+  readonly originRoundTrips: number;
   /** Statements sent to the cache database (reads, writes, BEGIN and COMMIT). */
   readonly cacheQueries: number;
   /** Lookups answered from the cache because the origin could not be reached (`OFFLINE_FALLBACK`). */
@@ -85,6 +87,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
   #opening: Promise<void> | undefined;
   #originQueries = 0;
   #fallbacks = 0;
+  #originRoundTrips = 0;
   readonly #lookups: Record<string, { hits: number; misses: number }> = {};
   readonly #timeoutMs: number;
   /** Live statement counters. */
@@ -137,16 +140,23 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
         this.#fallbacks += lookups;
         this.emit('fallback', { kind, lookups, cause });
       },
+      canTree: typeof origin?.selectTree === 'function',
+      selectTree: (levels) =>
+        this.#originCall(
+          (o) => (o.selectTree as NonNullable<Origin['selectTree']>).call(o, levels),
+          levels.length,
+        ),
       selectSql: (entity, sql, params) => this.#originCall((o) => o.selectSql(entity, sql, params)),
       raw: (sql, params) => this.#originCall((o) => o.raw(sql, params)),
     };
     this.stats = Object.defineProperties({} as StoreStats, {
       originQueries: { enumerable: true, get: () => this.#originQueries },
       cacheQueries: { enumerable: true, get: () => cache.statementCount },
+      originRoundTrips: { enumerable: true, get: () => this.#originRoundTrips },
       fallbacks: { enumerable: true, get: () => this.#fallbacks },
       lookups: { enumerable: true, get: () => this.#lookups },
-      toJSON: { value: () => ({ originQueries: this.#originQueries, cacheQueries: cache.statementCount, fallbacks: this.#fallbacks, lookups: this.#lookups }) },
-      [inspect.custom]: { value: () => ({ originQueries: this.#originQueries, cacheQueries: cache.statementCount, fallbacks: this.#fallbacks, lookups: this.#lookups }) },
+      toJSON: { value: () => this.#statsSnapshot() },
+      [inspect.custom]: { value: () => this.#statsSnapshot() },
     });
   }
 
@@ -294,12 +304,23 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     await this.close();
   }
 
+  #statsSnapshot() {
+    return {
+      originQueries: this.#originQueries,
+      originRoundTrips: this.#originRoundTrips,
+      cacheQueries: this.#cache.statementCount,
+      fallbacks: this.#fallbacks,
+      lookups: this.#lookups,
+    };
+  }
+
   /** One origin statement: under the concurrency bound, counted, its failure wrapped with the driver's message. */
-  #originCall<T>(call: (origin: Origin) => Promise<T>): Promise<T> {
+  #originCall<T>(call: (origin: Origin) => Promise<T>, statements = 1): Promise<T> {
     const origin = this.#origin;
     if (origin === null) return Promise.reject(new IsOfflineError('the store has no origin'));
     return this.#limit(async () => {
-      this.#originQueries++;
+      this.#originQueries += statements;
+      this.#originRoundTrips++;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {

@@ -47,11 +47,11 @@ export type KeyOf<S extends Record<string, EntityDef>, N extends keyof S> = S[N]
  * const as = await view.A.many([1, 2, 3]);
  */
 export interface EntityAccessor<S extends Record<string, EntityDef>, N extends keyof S> {
-  (key: KeyOf<S, N>, options?: { include?: Include<S, N> }): Promise<EntityOf<S, N>>;
+  (key: KeyOf<S, N>, options?: { include?: Include<S, N>; strategy?: 'tree' | 'levels' }): Promise<EntityOf<S, N>>;
   /** Entities in key order; rejects with `NotFoundError` listing every missing key. */
-  many(keys: readonly KeyOf<S, N>[], options?: { include?: Include<S, N>; nullForMissing?: false }): Promise<readonly EntityOf<S, N>[]>;
+  many(keys: readonly KeyOf<S, N>[], options?: { include?: Include<S, N>; nullForMissing?: false; strategy?: 'tree' | 'levels' }): Promise<readonly EntityOf<S, N>[]>;
   /** Entities in key order, `null` for missing keys. */
-  many(keys: readonly KeyOf<S, N>[], options: { include?: Include<S, N>; nullForMissing: true }): Promise<readonly (EntityOf<S, N> | null)[]>;
+  many(keys: readonly KeyOf<S, N>[], options: { include?: Include<S, N>; nullForMissing: true; strategy?: 'tree' | 'levels' }): Promise<readonly (EntityOf<S, N> | null)[]>;
 }
 
 /** The entity name of an entity object type. */

@@ -3,15 +3,25 @@ import { fetchClaimed } from './claimed-fetch.js';
 import { encodeParams, normalizeKey, type KeyValue, type Row } from './codec.js';
 import { ENTITY, FRESH, ROW, VIEW, type EntityObject } from './entity-class.js';
 import { IsOfflineError, isUnreachable, NotFoundError, NotLiveError } from './errors.js';
-import { compileInclude, type IncludeNode } from './include.js';
+import { compileInclude, everyNode, type IncludeNode } from './include.js';
+import { loadTree } from './load-tree.js';
 import { loadEntities } from './load-entities.js';
 import { loadRelation, type RelationValue } from './load-relation.js';
 import { assertMode, capMode, describe, Mode, MODE_COUNT, modeRank, readsCacheFirst } from './mode.js';
 import type { CompiledEntity, CompiledRelation } from './schema.js';
 import type { StoreCore } from './store-core.js';
 
+/** Options of `view.preload()`. */
+export interface PreloadOptions {
+  /**
+   * `tree` (default): every level the cache cannot answer in one origin round trip, where the origin can;
+   * `levels`: one batch per level, each waiting for the one above.
+   */
+  strategy?: 'tree' | 'levels';
+}
+
 /** Options of `view.X.many()`. */
-export interface ManyOptions {
+export interface ManyOptions extends PreloadOptions {
   /** Relations to preload on the results (see `view.preload`). */
   include?: object;
   /** Give `null` in place of missing keys instead of rejecting with `NotFoundError`. */
@@ -76,9 +86,9 @@ export class ViewState {
   }
 
   /** `view.X(key, { include })`. */
-  async lookupWith(entity: CompiledEntity, key: unknown, options: { include?: object } | undefined): Promise<EntityObject> {
+  async lookupWith(entity: CompiledEntity, key: unknown, options: ({ include?: object } & PreloadOptions) | undefined): Promise<EntityObject> {
     const obj = await this.lookup(entity, key);
-    if (options?.include !== undefined) await this.preload([obj], options.include);
+    if (options?.include !== undefined) await this.preload([obj], options.include, options);
     return obj;
   }
 
@@ -99,7 +109,7 @@ export class ViewState {
       else out[i] = r as EntityObject;
     }
     if (missing.length > 0 && options.nullForMissing !== true) throw new NotFoundError(entity.name, missing);
-    if (options.include !== undefined) await this.preload(out.filter((o): o is EntityObject => o !== null), options.include);
+    if (options.include !== undefined) await this.preload(out.filter((o): o is EntityObject => o !== null), options.include, options);
     return out;
   }
 
@@ -107,13 +117,38 @@ export class ViewState {
    * Loads an include tree level by level: each relation of a level is one batch over all its parents
    * (one cache statement and at most one origin statement per chunk), then its children's level.
    */
-  async preload(objects: readonly EntityObject[], include: unknown): Promise<void> {
+  async preload(objects: readonly EntityObject[], include: unknown, options: PreloadOptions = {}): Promise<void> {
     this.assertLive('preload');
     if (!Array.isArray(objects)) throw new TypeError(`preload: expected an array of entities, got ${describe(objects)}`);
+    const strategy = options.strategy ?? 'tree';
+    if (strategy !== 'tree' && strategy !== 'levels') throw new TypeError(`preload: strategy must be "tree" or "levels", got ${describe(strategy)}`);
     if (objects.length === 0) return;
     const entity = this.#entityOf(objects[0], 'preload');
     for (const o of objects) if (this.#entityOf(o, 'preload') !== entity) throw new TypeError(`preload: all entities must be of one kind; got ${entity.name} and ${o[ENTITY].name}`);
-    await this.#preloadLevel(objects, compileInclude(entity, include));
+    const nodes = compileInclude(entity, include);
+    const mode = this.mode;
+    const oneTrip =
+      strategy === 'tree' &&
+      this.core.canTree &&
+      (mode === Mode.FRESHEN || mode === Mode.PREFER_CACHE) &&
+      everyNode(nodes, (n) => capMode(mode, n.rel.mode) === mode);
+    if (oneTrip) await loadTree(this, objects, nodes, mode);
+    else await this.#preloadLevel(objects, nodes);
+  }
+
+  /** @internal Gives a relation lookup its answer, so awaiting it later sends nothing. */
+  primeRelation(rel: CompiledRelation, key: KeyValue, value: unknown): void {
+    this.#relationLoader(rel, capMode(this.mode, rel.mode)).prime(key, value);
+  }
+
+  /** @internal Records keys as absent in this view (`fresh`: the origin said so within the view). */
+  markAbsent(entity: CompiledEntity, keys: readonly KeyValue[], fresh = true): void {
+    const known = this.known[entity.index] as Map<KeyValue, EntityObject>;
+    const absent = this.absent[entity.index] as Map<KeyValue, boolean>;
+    for (const key of keys) {
+      if (fresh) known.delete(key);
+      if (fresh || !absent.has(key)) absent.set(key, fresh);
+    }
   }
 
   async #preloadLevel(objects: readonly EntityObject[], nodes: readonly IncludeNode[]): Promise<void> {

@@ -5,7 +5,7 @@ import type { Include } from './include.js';
 import { assertMode, Mode } from './mode.js';
 import type { EntityDef } from './schema.js';
 import type { EntityAccessor, EntityOf, NameOf } from './types.js';
-import type { QuerySpec, ViewState } from './view-state.js';
+import type { PreloadOptions, QuerySpec, ViewState } from './view-state.js';
 
 /** Options of `store.view()`. */
 export interface ViewOptions {
@@ -75,8 +75,8 @@ export class ViewBase {
    * @example
    * await view.preload(as, { bs: { cs: true } });
    */
-  preload(entities: readonly object[], include: object): Promise<void> {
-    return this.#state.preload(entities as readonly EntityObject[], include);
+  preload(entities: readonly object[], include: object, options?: PreloadOptions): Promise<void> {
+    return this.#state.preload(entities as readonly EntityObject[], include, options);
   }
 
   /** Re-reads an entity (or one of its relations) from the origin now, whatever the mode. */
@@ -101,7 +101,7 @@ export class ViewBase {
 /** The typed forms of the view methods that depend on the schema. */
 export interface TypedViewMethods<S extends Record<string, EntityDef>> {
   query<N extends keyof S & string>(entity: N, spec: QuerySpec): Promise<readonly EntityOf<S, N>[]>;
-  preload<E extends EntityOf<S, keyof S>>(entities: readonly E[], include: Include<S, NameOf<E> & keyof S>): Promise<void>;
+  preload<E extends EntityOf<S, keyof S>>(entities: readonly E[], include: Include<S, NameOf<E> & keyof S>, options?: PreloadOptions): Promise<void>;
   refresh<E extends EntityOf<S, keyof S>>(entity: E): Promise<E>;
   refresh<E extends EntityOf<S, keyof S>, R extends keyof E & keyof S[NameOf<E> & keyof S]['relations']>(entity: E, relation: R): Promise<Awaited<E[R]>>;
 }

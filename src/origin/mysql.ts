@@ -1,7 +1,7 @@
 import mysql from 'mysql2';
 import { decodeRows, planDecode, type DecodePlan, type Row } from '../core/codec.js';
 import { countParams, type StatementListener } from '../core/events.js';
-import type { Origin, SelectRequest } from '../core/origin.js';
+import type { Origin, SelectRequest, TreeLevel } from '../core/origin.js';
 import type { ColumnType, CompiledColumn, CompiledEntity } from '../core/schema.js';
 
 /** What {@link mysqlOrigin} accepts: a connection URL, mysql2 pool options, or a mysql2 pool (callback or promise). */
@@ -45,6 +45,52 @@ function run(target: mysql.Pool | mysql.PoolConnection, sql: string, values: rea
   });
 }
 
+function runMulti(pool: mysql.Pool, sql: string, values: readonly unknown[], timeout?: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    pool.query({ sql, values: values as unknown[], ...QUERY_OPTIONS, ...(timeout === undefined ? {} : { timeout }) }, (error, results) => {
+      if (error) reject(error);
+      else resolve(results);
+    });
+  });
+}
+
+/** The SELECT of one tree level; its keys come from bound values or from the level above, as a subquery. */
+function treeStatement(levels: readonly TreeLevel[], i: number): { sql: string; params: unknown[] } {
+  const level = levels[i] as TreeLevel;
+  const params: unknown[] = [];
+  const a = `t${i}`;
+  const cols = level.entity.columns.map((c) => `${a}.${quote(c.name)}`);
+  if (level.through !== undefined) cols.unshift(`j${i}.${quote(level.through.sourceKey.name)} AS \`$src\``);
+  let sql = `SELECT ${cols.join(', ')} ${treeFrom(levels, i, params)}`;
+  const order = level.orderBy ?? [];
+  if (order.length > 0) sql += ` ORDER BY ${order.map((c) => `${a}.${quote(c.name)}`).join(', ')}`;
+  return { sql, params };
+}
+
+function treeFrom(levels: readonly TreeLevel[], i: number, params: unknown[]): string {
+  const level = levels[i] as TreeLevel;
+  const a = `t${i}`;
+  let source: string;
+  if (level.from === undefined) {
+    const keys = level.keys ?? [];
+    params.push(level.where.composite ? keys.map(level.where.components) : keys);
+    source = '?';
+  } else {
+    const p = level.from.level;
+    source = `SELECT ${level.from.columns.columns.map((c) => `t${p}.${quote(c.name)}`).join(', ')} ${treeFrom(levels, p, params)}`;
+  }
+  if (level.through !== undefined) {
+    const j = `j${i}`;
+    const key = level.entity.key.columns[0] as CompiledColumn;
+    return (
+      `FROM ${quote(level.through.table)} ${j} JOIN ${quote(level.entity.table)} ${a} ON ${a}.${quote(key.name)} = ${j}.${quote(level.through.targetKey.name)} ` +
+      `WHERE ${j}.${quote(level.through.sourceKey.name)} IN (${source})`
+    );
+  }
+  const whereCols = level.where.columns.map((c) => `${a}.${quote(c.name)}`).join(', ');
+  return `FROM ${quote(level.entity.table)} ${a} WHERE ${level.where.composite ? `(${whereCols})` : whereCols} IN (${source})`;
+}
+
 function quote(name: string): string {
   return '`' + name.replaceAll('`', '``') + '`';
 }
@@ -60,6 +106,8 @@ class MysqlOrigin implements Origin {
   #listener: StatementListener | undefined;
 
   #timeoutMs: number | undefined;
+  #options: mysql.PoolOptions = {};
+  #trees: mysql.Pool | undefined;
 
   observe(listener: StatementListener): void {
     this.#listener = listener;
@@ -97,6 +145,7 @@ class MysqlOrigin implements Origin {
     else if (typeof source === 'object' && isPool((source as { pool: unknown }).pool)) this.#pool = (source as { pool: mysql.Pool }).pool;
     else {
       const options: mysql.PoolOptions = typeof source === 'string' ? { ...POOL_DEFAULTS, uri: source } : { ...POOL_DEFAULTS, ...source };
+      this.#options = options;
       const pool = mysql.createPool(options);
       pool.on('connection', (conn) => {
         conn.query('SET SESSION TRANSACTION READ ONLY', () => undefined);
@@ -110,8 +159,11 @@ class MysqlOrigin implements Origin {
 
   async close(): Promise<void> {
     const pool = this.#pool;
+    const trees = this.#trees;
     this.#pool = undefined;
+    this.#trees = undefined;
     if (pool !== undefined && this.#owned) await new Promise<void>((resolve) => pool.end(() => resolve()));
+    if (trees !== undefined) await new Promise<void>((resolve) => trees.end(() => resolve()));
   }
 
   async select(request: SelectRequest): Promise<Row[]> {
@@ -140,6 +192,49 @@ class MysqlOrigin implements Origin {
     decodeRows(rows, this.#plan(entity));
     if (through !== undefined && through.sourceKey.type === 'bigint') for (const r of rows) r.$src = BigInt(r.$src as string);
     return rows;
+  }
+
+  /**
+   * Every level in one packet, inside one read-only consistent-snapshot transaction, on a small pool
+   * reserved for it (the only connections with multiple statements enabled; values are still escaped by
+   * the driver). A caller's pool cannot be given that flag, so there the levels go one statement at a time.
+   */
+  async selectTree(levels: readonly TreeLevel[]): Promise<Row[][]> {
+    const statements = levels.map((_, i) => treeStatement(levels, i));
+    let results: Row[][];
+    if (this.#owned) {
+      const text = ['START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY', ...statements.map((s) => s.sql), 'COMMIT'].join(';\n');
+      const values = statements.flatMap((s) => s.params);
+      const t0 = performance.now();
+      try {
+        const all = (await runMulti(this.#treePool(), text, values, this.#timeoutMs)) as unknown[];
+        results = all.slice(1, 1 + levels.length) as Row[][];
+        this.#listener?.({ target: 'origin', sql: text, params: countParams(values), rows: results.reduce((n, r) => n + r.length, 0), durationMs: performance.now() - t0 });
+      } catch (error) {
+        this.#listener?.({ target: 'origin', sql: text, params: countParams(values), rows: 0, durationMs: performance.now() - t0, error: error as Error });
+        throw error;
+      }
+    } else {
+      results = [];
+      for (const s of statements) results.push(await this.#query(s.sql, s.params, true));
+    }
+    return results.map((rows, i) => {
+      const level = levels[i] as TreeLevel;
+      decodeRows(rows, this.#plan(level.entity));
+      if (level.through !== undefined && level.through.sourceKey.type === 'bigint') for (const r of rows) r.$src = BigInt(r.$src as string);
+      return rows;
+    });
+  }
+
+  #treePool(): mysql.Pool {
+    if (this.#trees === undefined) {
+      const pool = mysql.createPool({ ...this.#options, multipleStatements: true, connectionLimit: 2, maxIdle: 2 });
+      pool.on('connection', (conn) => {
+        conn.query('SET SESSION TRANSACTION READ ONLY', () => undefined);
+      });
+      this.#trees = pool;
+    }
+    return this.#trees;
   }
 
   async selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]> {

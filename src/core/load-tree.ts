@@ -1,0 +1,161 @@
+import type { MergeBatch } from './cache-store.js';
+import { sortRows, type KeyValue, type Row } from './codec.js';
+import type { EntityObject } from './entity-class.js';
+import { ROW } from './entity-class.js';
+import type { IncludeNode } from './include.js';
+import { Mode } from './mode.js';
+import type { TreeLevel } from './origin.js';
+import type { CompiledKey, CompiledRelation } from './schema.js';
+import type { ViewState } from './view-state.js';
+
+/** What one origin level stands for: the relation it loads, and where its parent keys come from. */
+interface LevelPlan {
+  readonly rel: CompiledRelation;
+  /** Parent keys given (the top of an origin subtree), or the index of the parent level. */
+  readonly keys?: readonly KeyValue[];
+  readonly parent?: number;
+}
+
+const EMPTY: readonly EntityObject[] = Object.freeze([]);
+
+/**
+ * Loads an include tree in as few round trips as there can be: the levels the cache holds complete are
+ * read from it (one statement per level; none in FRESHEN), and every level it cannot answer goes to the
+ * origin in a single round trip, each level's keys derived at the origin from the level above. All
+ * levels' rows and marks are merged in one cache transaction; the view's loaders are primed, so awaiting
+ * any included relation afterwards sends nothing.
+ */
+export async function loadTree(view: ViewState, roots: readonly EntityObject[], nodes: readonly IncludeNode[], mode: Mode): Promise<void> {
+  const levels: TreeLevel[] = [];
+  const plans: LevelPlan[] = [];
+
+  const addOrigin = (node: IncludeNode, source: { keys: readonly KeyValue[] } | { parent: number }) => {
+    const index = levels.length;
+    const rel = node.rel;
+    const from = 'parent' in source ? { level: source.parent, columns: parentColumns(rel) } : undefined;
+    const keys = 'keys' in source ? source.keys : undefined;
+    levels.push({
+      entity: rel.target,
+      where: rel.kind === 'belongsTo' ? rel.target.key : rel.foreignKey,
+      ...(rel.kind === 'belongsTo' ? {} : { orderBy: rel.orderBy }),
+      ...(rel.through === undefined ? {} : { through: rel.through }),
+      ...(keys === undefined ? {} : { keys }),
+      ...(from === undefined ? {} : { from }),
+    });
+    plans.push({ rel, ...(keys === undefined ? {} : { keys }), ...('parent' in source ? { parent: source.parent } : {}) });
+    for (const child of node.children) addOrigin(child, { parent: index });
+  };
+
+  const walk = async (parents: readonly EntityObject[], children: readonly IncludeNode[]): Promise<void> => {
+    await Promise.all(
+      children.map(async (node) => {
+        const rel = node.rel;
+        const keyOf = parentColumns(rel).of;
+        const keys = distinct(parents.map((p) => keyOf(p[ROW])));
+        if (keys.length === 0) return;
+        let missing = keys;
+        const next: EntityObject[] = [];
+        if (mode !== Mode.FRESHEN) {
+          const answered = await readCached(view, rel, keys, mode, next);
+          missing = keys.filter((k) => !answered.has(k));
+        }
+        view.core.count(rel.kind === 'belongsTo' ? rel.target.name : rel.id, keys.length - missing.length, missing.length);
+        if (missing.length > 0) addOrigin(node, { keys: missing });
+        if (node.children.length > 0 && next.length > 0) await walk(next, node.children);
+      }),
+    );
+  };
+
+  await walk(roots, nodes);
+  if (levels.length === 0) return;
+
+  const rowsByLevel = await view.core.selectTree(levels);
+  const loadedAt = Date.now();
+  const batches: MergeBatch[] = [];
+  const askedByLevel: KeyValue[][] = [];
+  const primes: (() => void)[] = [];
+  for (let i = 0; i < levels.length; i++) {
+    const plan = plans[i] as LevelPlan;
+    const rel = plan.rel;
+    const rows = rowsByLevel[i] as Row[];
+    const asked =
+      plan.keys !== undefined
+        ? [...plan.keys]
+        : distinct((rowsByLevel[plan.parent as number] as Row[]).map(parentColumns(rel).of));
+    askedByLevel.push(asked);
+    if (asked.length === 0) continue;
+    if (rel.kind === 'belongsTo') {
+      const found = new Set(rows.map((r) => rel.target.key.of(r)));
+      const absentKeys = asked.filter((k) => !found.has(k));
+      batches.push({ entity: rel.target, rows, loadedAt, entityKeys: asked, absentKeys });
+      view.adopt(rel.target, rows, true);
+      primes.push(() => view.markAbsent(rel.target, absentKeys));
+      continue;
+    }
+    sortRows(rows, rel.orderBy);
+    batches.push({ entity: rel.target, rows, loadedAt, relation: { rel, keys: asked } });
+    const groupOf = rel.through === undefined ? rel.foreignKey.of : (r: Row) => r.$src as KeyValue;
+    const objects = view.adopt(rel.target, rows, true);
+    const groups = new Map<KeyValue, EntityObject[]>();
+    for (let r = 0; r < rows.length; r++) {
+      const key = groupOf(rows[r] as Row) as KeyValue;
+      const list = groups.get(key);
+      if (list === undefined) groups.set(key, [objects[r] as EntityObject]);
+      else list.push(objects[r] as EntityObject);
+    }
+    primes.push(() => {
+      for (const key of asked) {
+        const list = groups.get(key);
+        view.primeRelation(rel, key, rel.kind === 'hasOne' ? (list?.[0] ?? null) : list === undefined ? EMPTY : Object.freeze(list));
+      }
+    });
+  }
+  await view.core.cache.merge(batches);
+  for (const prime of primes) prime();
+}
+
+/** The columns of a parent row that hold the key a relation is looked up by. */
+function parentColumns(rel: CompiledRelation): CompiledKey {
+  return rel.kind === 'belongsTo' ? rel.foreignKey : rel.source.key;
+}
+
+function distinct(keys: readonly (KeyValue | null)[]): KeyValue[] {
+  const out = new Set<KeyValue>();
+  for (const k of keys) if (k !== null) out.add(k);
+  return [...out];
+}
+
+/**
+ * Answers a level from the cache where it is complete: primes the view with what it found, pushes the
+ * objects found onto `next`, and returns the keys answered.
+ */
+async function readCached(view: ViewState, rel: CompiledRelation, keys: readonly KeyValue[], mode: Mode, next: EntityObject[]): Promise<Set<KeyValue>> {
+  const answered = new Set<KeyValue>();
+  const notBefore = (entityMaxAge: number | undefined) => (mode === Mode.PREFER_CACHE && entityMaxAge !== undefined ? Date.now() - entityMaxAge : undefined);
+  if (rel.kind === 'belongsTo') {
+    const read = await view.core.cache.readEntities(rel.target, keys, notBefore(rel.target.maxAge));
+    for (const obj of view.adopt(rel.target, read.rows, false)) next.push(obj);
+    for (const row of read.rows) answered.add(rel.target.key.of(row) as KeyValue);
+    view.markAbsent(rel.target, read.absentKeys, false);
+    for (const k of read.absentKeys) answered.add(k);
+    return answered;
+  }
+  const read = await view.core.cache.readRelation(rel, keys, notBefore(rel.maxAge));
+  const groupOf = rel.through === undefined ? rel.foreignKey.of : (r: Row) => r.$src as KeyValue;
+  sortRows(read.rows, rel.orderBy);
+  const objects = view.adopt(rel.target, read.rows, false);
+  const groups = new Map<KeyValue, EntityObject[]>();
+  for (let r = 0; r < read.rows.length; r++) {
+    const key = groupOf(read.rows[r] as Row) as KeyValue;
+    const list = groups.get(key);
+    if (list === undefined) groups.set(key, [objects[r] as EntityObject]);
+    else list.push(objects[r] as EntityObject);
+    next.push(objects[r] as EntityObject);
+  }
+  for (const key of read.emptyKeys) groups.set(key, []);
+  for (const [key, list] of groups) {
+    answered.add(key);
+    view.primeRelation(rel, key, rel.kind === 'hasOne' ? (list[0] ?? null) : list.length === 0 ? EMPTY : Object.freeze(list));
+  }
+  return answered;
+}
