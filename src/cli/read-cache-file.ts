@@ -18,6 +18,7 @@ export interface CachedEntity extends Completeness {
   readonly rows: number | null;
 }
 
+/** A hasMany, hasOne or manyToMany relation (a belongsTo has no lookups of its own). */
 export interface CachedRelation extends Completeness {
   readonly name: string;
 }
@@ -92,8 +93,15 @@ export async function readCacheFile(file: string): Promise<CacheContents> {
         seen.add(name);
       } else if (m.name.startsWith('relation:')) {
         const name = m.name.slice('relation:'.length);
-        relations.push({ name, ...(marks.get(name) ?? none) });
         seen.add(name);
+        // A belongsTo is answered by its target's entity lookups: it has no marks of its own.
+        let kind: unknown;
+        try {
+          kind = (JSON.parse(m.fingerprint) as unknown[])[0];
+        } catch {
+          kind = undefined;
+        }
+        if (kind !== 'belongsTo') relations.push({ name, ...(marks.get(name) ?? none) });
       }
     }
     const queries: CachedQuery[] = [];

@@ -146,10 +146,13 @@ export function entity<
   const C extends Record<string, ColumnSpec>,
   const K extends (keyof C & string) | readonly (keyof C & string)[],
   const R extends Record<string, RelationDef> = Record<never, RelationDef>,
->(def: { table: string; key: K; columns: C; relations?: R; maxAge?: number }): EntityDef<C, K, R> {
-  const out: EntityDef<C, K, R> = { table: def.table, key: def.key, columns: def.columns, relations: (def.relations ?? {}) as R };
+>(def: { table: string; key: K; columns: C; relations?: R; maxAge?: number }): EntityDef<C, K, NoRelations<R>> {
+  const out = { table: def.table, key: def.key, columns: def.columns, relations: (def.relations ?? {}) as NoRelations<R> };
   return def.maxAge === undefined ? out : { ...out, maxAge: def.maxAge };
 }
+
+/** An omitted `relations` is inferred as its constraint (any string key): make that "no relations". */
+export type NoRelations<R> = string extends keyof R ? Record<never, RelationDef> : R;
 
 /** The column names of a key or foreign key declaration (one name, or a list for a composite). */
 export type ColumnsOf<K> = K extends readonly (infer C)[] ? C : K;

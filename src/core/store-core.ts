@@ -13,6 +13,8 @@ export interface StoreCore {
   readonly classes: readonly EntityConstructor[];
   /** Loads on their way to the origin, shared across the store's views. */
   readonly inflight: InFlight;
+  /** Keeps the store from closing its databases under a batch that is still running. */
+  track<T>(work: Promise<T>): Promise<T>;
   /** True between `open()` and `close()`. */
   readonly live: boolean;
   /**

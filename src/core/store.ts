@@ -82,6 +82,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
   readonly #limit: LimitFunction;
   readonly #core: StoreCore;
   readonly #inflight = new InFlight();
+  readonly #running = new Set<Promise<unknown>>();
   #mode: Mode;
   #state: State = 'new';
   #opening: Promise<void> | undefined;
@@ -127,6 +128,12 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
       hasOrigin: origin !== null,
       classes,
       inflight: this.#inflight,
+      track: (work) => {
+        this.#running.add(work);
+        const done = () => this.#running.delete(work);
+        work.then(done, done);
+        return work;
+      },
       get live() {
         return isLive();
       },
@@ -296,6 +303,8 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     this.#state = 'closed';
     if (!wasOpen) return;
     await this.#opening?.catch(() => undefined);
+    // Batches already running finish (their answers are merged) before the databases close.
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
     this.#inflight.clear();
     await Promise.all([this.#cache.close(), this.#origin?.close()]);
   }

@@ -361,7 +361,7 @@ export class ViewState {
    */
   #makeLoader(batch: (keys: readonly KeyValue[]) => Promise<(RelationValue | EntityObject | Error)[]>): Loader {
     const loader: Loader = new DataLoader<KeyValue, unknown>(async (keys) => {
-      const results = await batch(keys);
+      const results = await this.core.track(batch(keys));
       for (let i = 0; i < results.length; i++) {
         const r = results[i];
         if (r instanceof Error && !(r instanceof NotFoundError)) loader.clear(keys[i] as KeyValue);

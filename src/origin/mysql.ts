@@ -35,10 +35,12 @@ function isPool(value: unknown): value is mysql.Pool {
   return typeof value === 'object' && value !== null && typeof (value as mysql.Pool).getConnection === 'function' && typeof (value as mysql.Pool).query === 'function';
 }
 
-function run(target: mysql.Pool | mysql.PoolConnection, sql: string, values: readonly unknown[], timeout?: number): Promise<Row[]> {
+/** One statement; `expectRows` rejects a statement that wrote (or otherwise returned no result set). */
+function run(target: mysql.Pool | mysql.PoolConnection, sql: string, values: readonly unknown[], timeout?: number, expectRows = true): Promise<Row[]> {
   return new Promise((resolve, reject) => {
     target.query({ sql, values: values as unknown[], ...QUERY_OPTIONS, ...(timeout === undefined ? {} : { timeout }) }, (error, rows) => {
       if (error) reject(error);
+      else if (!expectRows) resolve([]);
       else if (!Array.isArray(rows)) reject(new Error(`expected rows from ${JSON.stringify(sql.slice(0, 60))}, got a write result`));
       else resolve(rows as Row[]);
     });
@@ -188,7 +190,7 @@ class MysqlOrigin implements Origin {
       this.#sql.set(sqlKey, sql);
     }
     const values = where.composite ? keys.map(where.components) : keys;
-    const rows = await this.#query(sql, [values], this.#owned);
+    const rows = await this.#query(sql, [values], true);
     decodeRows(rows, this.#plan(entity));
     if (through !== undefined && through.sourceKey.type === 'bigint') for (const r of rows) r.$src = BigInt(r.$src as string);
     return rows;
@@ -271,11 +273,11 @@ class MysqlOrigin implements Origin {
     if (trusted || this.#owned) return run(pool, sql, values, this.#timeoutMs);
     const conn = await new Promise<mysql.PoolConnection>((resolve, reject) => pool.getConnection((e, c) => (e ? reject(e) : resolve(c))));
     try {
-      await run(conn, 'START TRANSACTION READ ONLY', []);
+      await run(conn, 'START TRANSACTION READ ONLY', [], undefined, false);
       try {
         return await run(conn, sql, values, this.#timeoutMs);
       } finally {
-        await run(conn, 'COMMIT', []).catch(() => undefined);
+        await run(conn, 'COMMIT', [], undefined, false).catch(() => undefined);
       }
     } finally {
       conn.release();
