@@ -132,7 +132,7 @@ export class ViewState {
       this.core.canTree &&
       (mode === Mode.FRESHEN || mode === Mode.PREFER_CACHE) &&
       everyNode(nodes, (n) => capMode(mode, n.rel.mode) === mode);
-    if (oneTrip) await loadTree(this, objects, nodes, mode);
+    if (oneTrip) await this.core.track(loadTree(this, objects, nodes, mode));
     else await this.#preloadLevel(objects, nodes);
   }
 
@@ -182,7 +182,7 @@ export class ViewState {
       const memo = `${mode}|${key.kind}|${key.params}`;
       let answer = this.#queries.get(memo);
       if (answer === undefined) {
-        answer = this.runQuery(entity, key, spec.sql, params, mode, spec);
+        answer = this.core.track(this.runQuery(entity, key, spec.sql, params, mode, spec));
         this.#queries.set(memo, answer);
         answer.catch(() => this.#queries.delete(memo));
       }
