@@ -5,4 +5,9 @@
  */
 import { runCli } from './cli/run-cli.js';
 
+// Output piped into a program that stops reading (`| head`) ends the command quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 process.exitCode = await runCli(process.argv.slice(2));

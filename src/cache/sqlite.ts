@@ -72,7 +72,8 @@ const MARK_SQL =
   'ON CONFLICT (kind, key) DO UPDATE SET loaded_at = excluded.loaded_at';
 const UNMARK_SQL = 'DELETE FROM ever_loaded WHERE kind = ? AND key IN (SELECT value FROM json_each(?))';
 const CLAIM_SQL =
-  'INSERT INTO adbv_fetching (kind, key, owner, expires_at) SELECT ?1, value, ?2, ?3 FROM json_each(?4) WHERE true ' +
+  'INSERT INTO adbv_fetching (kind, key, owner, expires_at) SELECT ?1, value, ?2, ?3 FROM json_each(?4) ' +
+  'WHERE NOT EXISTS (SELECT 1 FROM ever_loaded e WHERE e.kind = ?6 AND e.key = value AND e.loaded_at >= ?7) ' +
   'ON CONFLICT (kind, key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at ' +
   'WHERE adbv_fetching.expires_at < ?5 OR adbv_fetching.owner = ?2 RETURNING key';
 const RELEASE_SQL = 'DELETE FROM adbv_fetching WHERE kind = ? AND key IN (SELECT value FROM json_each(?)) AND owner = ?';
@@ -348,11 +349,13 @@ export class SqliteCacheStore implements CacheStore {
     await db.run(plan.deleteRows, [keys]);
   }
 
-  async claim(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[]): Promise<KeyValue[]> {
+  async claim(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[], markKind: string, markedSince: number): Promise<KeyValue[]> {
     if (!this.#shared || keys.length === 0) return [...keys];
     const param = key === undefined ? JSON.stringify(keys) : keysParam(key, keys, false);
     const now = Date.now();
-    const rows = await this.#writes(() => this.#conn().all<{ key: unknown }>(CLAIM_SQL, [kind, this.#owner, now + (this.#options.claimMs ?? 30000), param, now]));
+    const rows = await this.#writes(() =>
+      this.#conn().all<{ key: unknown }>(CLAIM_SQL, [kind, this.#owner, now + (this.#options.claimMs ?? 30000), param, now, markKind, markedSince]),
+    );
     if (rows.length === keys.length) return [...keys];
     const claimed = new Set(rows.map((r) => r.key));
     return keys.filter((k) => claimed.has(typeof k === 'bigint' ? String(k) : k));

@@ -35,7 +35,8 @@ export class Progress {
       this.#lastKind = kind;
       this.#lastDraw = now;
       const counts = `${pct.toString().padStart(3)}% ${done}/${total} ${kind}`;
-      const width = Math.max(10, Math.min(40, (this.#stream.columns ?? 80) - this.#label.length - counts.length - 6));
+      // A steady width (not fitted to each line's counts), so the bar does not jump.
+      const width = Math.max(10, Math.min(30, (this.#stream.columns ?? 80) - this.#label.length - 40));
       const filled = total === 0 ? width : Math.round((done / total) * width);
       this.#stream.write(`\r\x1b[K${this.#label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${counts}`);
       this.#drawn = true;

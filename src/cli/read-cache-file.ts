@@ -53,7 +53,7 @@ const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 /**
  * Reads a cache file read-only: entities and relations from its metadata (`adbv_meta`), their complete
  * lookups and ages from `ever_loaded`, row counts from the tables, custom queries from `adbv_queries`.
- * A missing file, or one that is not an asyncdbview cache, is a `UsageError`.
+ * A missing file is a `UsageError`; one that is not an asyncdbview cache, an `Error`.
  */
 export async function readCacheFile(file: string): Promise<CacheContents> {
   if (!existsSync(file)) throw new UsageError(`no such cache file: ${file}`);
@@ -65,10 +65,10 @@ export async function readCacheFile(file: string): Promise<CacheContents> {
     try {
       tables = await all<{ name: string }>(db, "SELECT name FROM sqlite_master WHERE type = 'table'");
     } catch (error) {
-      throw new UsageError(`${file} is not a SQLite database (${(error as Error).message})`);
+      throw new Error(`${file} is not a SQLite database (${(error as Error).message})`, { cause: error });
     }
     const have = new Set(tables.map((t) => t.name));
-    if (!have.has('ever_loaded')) throw new UsageError(`${file} is not an asyncdbview cache (it has no ever_loaded table)`);
+    if (!have.has('ever_loaded')) throw new Error(`${file} is not an asyncdbview cache (it has no ever_loaded table)`);
     const meta = have.has('adbv_meta') ? await all<{ name: string; fingerprint: string }>(db, 'SELECT name, fingerprint FROM adbv_meta ORDER BY name') : [];
     const marks = new Map(
       (await all<{ kind: string; n: number; oldest: number; newest: number }>(db, 'SELECT kind, COUNT(*) AS n, MIN(loaded_at) AS oldest, MAX(loaded_at) AS newest FROM ever_loaded GROUP BY kind')).map(

@@ -14,6 +14,9 @@ import { UsageError } from './usage-error.js';
 
 const quote = (name: string) => '`' + name.replaceAll('`', '``') + '`';
 
+/** `view.X.many`, for an entity named at run time. */
+type Many = { many(keys: readonly unknown[], options: object): Promise<readonly unknown[]> };
+
 /** Turns a key as the driver returned it into the key `view.X()` takes. */
 function keyOf(entity: CompiledEntity, row: Record<string, unknown>): KeyValue | unknown[] {
   const parts = entity.key.columns.map((c, i) => {
@@ -88,8 +91,8 @@ export const warm: Command = {
         const chunk = all.slice(i, i + batchSize);
         // A view per batch, so memory holds one batch's rows at a time.
         await using view = store.view();
-        const accessor = (view as unknown as Record<string, { many(keys: unknown[], o: object): Promise<unknown[]> }>)[name];
-        const found = await accessor!.many(chunk, { include: includes.get(name), nullForMissing: true });
+        const accessor = (view as unknown as Record<string, Many>)[name] as Many;
+        const found = await accessor.many(chunk, { include: includes.get(name), nullForMissing: true });
         rows[name] += found.filter((o) => o !== null).length;
         done += chunk.length;
         progress.update(done, total, name);

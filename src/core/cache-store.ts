@@ -101,9 +101,10 @@ export interface CacheStore {
   /**
    * Claims the right to fetch `keys` of a lookup kind (`e:Entity`, `r:Entity.relation`, `q:tag`) from the
    * origin, for processes sharing this cache: returns the keys now claimed by this process; the others are
-   * being fetched by another process whose claim has not expired. `merge` of the answer releases them.
+   * being fetched by another process whose claim has not expired, or were marked complete (under
+   * `markKind`, at or after `markedSince`) since the caller read the cache. `merge` of the answer releases them.
    */
-  claim(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[]): Promise<KeyValue[]>;
+  claim(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[], markKind: string, markedSince: number): Promise<KeyValue[]>;
   /** Gives up claims after a failed fetch, so other processes need not wait for them to expire. */
   release(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[]): Promise<void>;
   /** Checks that every completeness mark is backed by the rows it stands for, and the file's integrity. */

@@ -8,21 +8,23 @@ const POLL_MS = 20;
 
 /**
  * Fetches `keys` of a lookup kind from the origin unless another process sharing the cache file is
- * already fetching them: those are read back from the cache once that process has merged them (or
- * fetched here once its claim expires). `fetch` merges its answer, which releases the claims.
+ * already fetching them, or has completed them since `claim.since` (ms): those are read back from the
+ * cache (answers older than `since` do not count), or fetched here once the other's claim expires.
+ * `fetch` merges its answer, which releases the claims.
  */
 export async function fetchClaimed<T>(
   core: StoreCore,
-  kind: string,
-  key: CompiledKey | undefined,
+  claim: { kind: string; markKind: string; key: CompiledKey | undefined; since: number },
   keys: readonly KeyValue[],
   fetch: (keys: KeyValue[]) => Promise<Map<KeyValue, T>>,
   readBack: (keys: KeyValue[]) => Promise<Map<KeyValue, T>>,
 ): Promise<Map<KeyValue, T>> {
+  const { kind, key } = claim;
   const out = new Map<KeyValue, T>();
   let pending: readonly KeyValue[] = keys;
-  for (;;) {
-    const claimed = await core.cache.claim(kind, key, pending);
+  for (let round = 0; ; round++) {
+    if (round > 0) await delay(POLL_MS);
+    const claimed = await core.cache.claim(kind, key, pending, claim.markKind, claim.since);
     if (claimed.length > 0) {
       let got: Map<KeyValue, T>;
       try {
@@ -36,7 +38,6 @@ export async function fetchClaimed<T>(
     if (claimed.length === pending.length) return out;
     const mine = new Set(claimed);
     const others = pending.filter((k) => !mine.has(k));
-    await delay(POLL_MS);
     const back = await readBack(others);
     for (const [k, v] of back) out.set(k, v);
     pending = others.filter((k) => !back.has(k));

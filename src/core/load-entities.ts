@@ -38,8 +38,11 @@ export async function loadEntities(
   }
   if (todo.length === 0) return out;
 
+  const askedAt = Date.now();
+  const notBefore = readsCacheFirst(mode) && entity.maxAge !== undefined ? askedAt - entity.maxAge : undefined;
+  // What another process's answer must be at least as new as, to stand for this lookup.
+  const since = freshOnly ? askedAt : notBefore;
   if (!freshOnly) {
-    const notBefore = readsCacheFirst(mode) && entity.maxAge !== undefined ? Date.now() - entity.maxAge : undefined;
     const read = await view.core.cache.readEntities(entity, todo.map((i) => keys[i] as KeyValue), notBefore);
     view.adopt(entity, read.rows, false);
     for (const key of read.absentKeys) if (!absent.has(key)) absent.set(key, false);
@@ -61,8 +64,7 @@ export async function loadEntities(
   const shared = await view.core.inflight.share(kind, wanted, freshOnly ? view.born : 0, (mine) =>
     fetchClaimed<Row | null>(
       view.core,
-      kind,
-      entity.key,
+      { kind, markKind: entity.name, key: entity.key, since: since ?? 0 },
       mine,
       async (claimed) => {
         const rows = await view.core.select({ entity, where: entity.key, keys: claimed });
@@ -74,7 +76,7 @@ export async function loadEntities(
         return found;
       },
       async (others) => {
-        const read = await view.core.cache.readEntities(entity, others);
+        const read = await view.core.cache.readEntities(entity, others, since);
         const back = new Map<KeyValue, Row | null>();
         for (const row of read.rows) back.set(entity.key.of(row) as KeyValue, row);
         for (const key of read.absentKeys) back.set(key, null);

@@ -27,8 +27,11 @@ export async function loadRelation(
   const complete = new Set<KeyValue>();
   let missing: readonly KeyValue[] = keys;
 
+  const askedAt = Date.now();
+  const notBefore = readsCacheFirst(mode) && rel.maxAge !== undefined ? askedAt - rel.maxAge : undefined;
+  // What another process's answer must be at least as new as, to stand for this lookup.
+  const since = mode === Mode.FRESHEN ? askedAt : notBefore;
   if (mode !== Mode.FRESHEN) {
-    const notBefore = readsCacheFirst(mode) && rel.maxAge !== undefined ? Date.now() - rel.maxAge : undefined;
     const read = await view.core.cache.readRelation(rel, keys, notBefore);
     group(view, rel, read.rows, false, groups, complete);
     for (const key of read.emptyKeys) complete.add(key);
@@ -55,8 +58,7 @@ export async function loadRelation(
       const shared = await view.core.inflight.share(kind, missing, mode === Mode.FRESHEN ? view.born : 0, (mine) =>
         fetchClaimed<Row[]>(
           view.core,
-          kind,
-          rel.source.key,
+          { kind, markKind: rel.id, key: rel.source.key, since: since ?? 0 },
           mine,
           async (claimed) => {
             const rows = await view.core.select({ entity: rel.target, where: rel.foreignKey, keys: claimed, orderBy: rel.orderBy, through: rel.through });
@@ -65,7 +67,7 @@ export async function loadRelation(
             return byKey(rows, claimed);
           },
           async (others) => {
-            const read = await view.core.cache.readRelation(rel, others);
+            const read = await view.core.cache.readRelation(rel, others, since);
             const done = new Set<KeyValue>(read.emptyKeys);
             for (const row of read.rows) done.add(keyOf(row) as KeyValue);
             return byKey(read.rows, [...done]);

@@ -201,8 +201,11 @@ export class ViewState {
     mode: Mode,
     spec: Pick<QuerySpec, 'tag' | 'offlineFallback' | 'maxAge'>,
   ): Promise<unknown> {
+    const askedAt = Date.now();
+    const notBefore = readsCacheFirst(mode) && spec.maxAge !== undefined ? askedAt - spec.maxAge : undefined;
+    // What another process's answer must be at least as new as, to stand for this lookup.
+    const since = mode === Mode.FRESHEN ? askedAt : notBefore;
     if (mode !== Mode.FRESHEN) {
-      const notBefore = readsCacheFirst(mode) && spec.maxAge !== undefined ? Date.now() - spec.maxAge : undefined;
       const rows = await this.core.cache.readQuery(entity, key, notBefore);
       this.core.count(key.kind, rows === undefined ? 0 : 1, rows === undefined ? 1 : 0);
       if (rows !== undefined) return Object.freeze(this.adopt(entity, rows, false));
@@ -214,8 +217,7 @@ export class ViewState {
     const shared = await this.core.inflight.share(key.kind, [key.params], mode === Mode.FRESHEN ? this.born : 0, (mine) =>
       fetchClaimed<Row[]>(
         this.core,
-        key.kind,
-        undefined,
+        { kind: key.kind, markKind: key.kind, key: undefined, since: since ?? 0 },
         mine,
         async () => {
           const rows = await this.core.selectSql(entity, sql, params);
@@ -231,7 +233,7 @@ export class ViewState {
           return new Map([[key.params, rows]]);
         },
         async () => {
-          const rows = await this.core.cache.readQuery(entity, key);
+          const rows = await this.core.cache.readQuery(entity, key, since);
           return rows === undefined ? new Map() : new Map([[key.params, rows]]);
         },
       ),

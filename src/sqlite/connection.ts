@@ -21,7 +21,12 @@ export class SqliteConnection {
     return new Promise((resolve, reject) => {
       const db: sqlite3.Database = new sqlite3.Database(filename, flags, (error) => {
         if (error) reject(new Error(`cannot open SQLite database ${JSON.stringify(filename)}: ${error.message}`, { cause: error }));
-        else resolve(new SqliteConnection(filename, db));
+        else {
+          // One statement at a time per connection: a statement waiting on another process's lock then holds
+          // one worker thread, not every statement queued behind it (which starved the lock holder's COMMIT).
+          db.serialize();
+          resolve(new SqliteConnection(filename, db));
+        }
       });
     });
   }
