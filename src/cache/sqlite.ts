@@ -437,6 +437,9 @@ export class SqliteCacheStore implements CacheStore {
    */
   async sql(sql: string, params: readonly unknown[]): Promise<Row[]> {
     const db = this.#conn();
+    if (/^\s*(ATTACH|DETACH|VACUUM|PRAGMA)\b/i.test(sql)) {
+      throw new TypeError(`cacheSql is read-only: ${sql.trim().split(/\s/)[0]} statements are refused`);
+    }
     if (this.#filename === ':memory:') {
       return this.#writes(async () => {
         await db.exec('PRAGMA query_only = ON');
@@ -449,6 +452,7 @@ export class SqliteCacheStore implements CacheStore {
     }
     if (this.#reader === undefined) {
       this.#reader = await SqliteConnection.open(this.#filename, true);
+      await this.#reader.exec('PRAGMA query_only = ON');
       this.#reader.listener = this.#listener;
     }
     return this.#reader.all<Row>(sql, params);

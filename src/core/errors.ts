@@ -18,7 +18,7 @@ export class NotFoundError extends Error {
   /** The keys that do not exist. */
   readonly keys: readonly unknown[];
   constructor(entity: string, keys: readonly unknown[]) {
-    super(`${entity} not found for key${keys.length === 1 ? '' : 's'} ${keys.map(describe).join(', ')}`);
+    super(`${entity} not found for key${keys.length === 1 ? '' : 's'} ${keys.map(describe).join(', ')}`.slice(0, 2000));
     this.entity = entity;
     this.keys = keys;
   }

@@ -33,7 +33,7 @@ export async function loadEntities(
       continue;
     }
     const gone = absent.get(key);
-    if (gone !== undefined && (!freshOnly || gone)) out[i] = new NotFoundError(entity.name, [key]);
+    if (gone !== undefined && (!freshOnly || gone)) out[i] = new NotFoundError(entity.name, [displayKey(entity, key)]);
     else todo.push(i);
   }
   if (todo.length === 0) return out;
@@ -61,7 +61,9 @@ export async function loadEntities(
 
   const wanted = todo.map((i) => keys[i] as KeyValue);
   const kind = `e:${entity.name}`;
-  const shared = await view.core.inflight.share(kind, wanted, freshOnly ? view.born : 0, (mine) =>
+  // A forced read (refresh) shares only loads begun after it; FRESHEN only those begun after the view.
+  const shareSince = force ? view.core.inflight.next() : freshOnly ? view.born : 0;
+  const shared = await view.core.inflight.share(kind, wanted, shareSince, (mine) =>
     fetchClaimed<Row | null>(
       view.core,
       { kind, markKind: entity.name, key: entity.key, since: since ?? 0 },
@@ -107,7 +109,7 @@ export async function loadEntities(
   if (fallback.length > 0) {
     // The origin is unreachable: answer these as OFFLINE would, from the cache whatever its age.
     const fallbackKeys = fallback.map((i) => keys[i] as KeyValue);
-    view.core.fellBack(kind, fallbackKeys.length, shared.errors.get(fallbackKeys[0] as KeyValue));
+    view.core.fellBack(entity.name, fallbackKeys.length, shared.errors.get(fallbackKeys[0] as KeyValue));
     const read = await view.core.cache.readEntities(entity, fallbackKeys);
     view.adopt(entity, read.rows, false);
     for (const key of read.absentKeys) if (!absent.has(key)) absent.set(key, false);
@@ -133,8 +135,13 @@ function fill(
     const key = keys[i] as KeyValue;
     const obj = known.get(key);
     if (obj !== undefined) out[i] = obj;
-    else if (absent.has(key)) out[i] = new NotFoundError(entity.name, [key]);
+    else if (absent.has(key)) out[i] = new NotFoundError(entity.name, [displayKey(entity, key)]);
     else rest.push(i);
   }
   return rest;
+}
+
+/** A key as the caller gave it: a composite's components rather than its canonical text. */
+export function displayKey(entity: CompiledEntity, key: KeyValue): unknown {
+  return entity.key.composite ? entity.key.components(key) : key;
 }

@@ -21,6 +21,7 @@ export async function loadRelation(
   rel: CompiledRelation,
   mode: Mode,
   keys: readonly KeyValue[],
+  force = false,
 ): Promise<(RelationValue | Error)[]> {
   view.assertLive(`load ${rel.id}`);
   const groups = new Map<KeyValue, EntityObject[]>();
@@ -55,7 +56,9 @@ export async function loadRelation(
         for (const row of rows) out.get(keyOf(row) as KeyValue)?.push(row);
         return out;
       };
-      const shared = await view.core.inflight.share(kind, missing, mode === Mode.FRESHEN ? view.born : 0, (mine) =>
+      // A forced read (refresh) shares only loads begun after it; FRESHEN only those begun after the view.
+      const shareSince = force ? view.core.inflight.next() : mode === Mode.FRESHEN ? view.born : 0;
+      const shared = await view.core.inflight.share(kind, missing, shareSince, (mine) =>
         fetchClaimed<Row[]>(
           view.core,
           { kind, markKind: rel.id, key: rel.source.key, since: since ?? 0 },
@@ -89,7 +92,7 @@ export async function loadRelation(
       if (fallback.length > 0) {
         // The origin is unreachable: answer these as OFFLINE would, from the cache whatever its age.
         const cause = shared.errors.get(fallback[0] as KeyValue);
-        view.core.fellBack(kind, fallback.length, cause);
+        view.core.fellBack(rel.id, fallback.length, cause);
         const read = await view.core.cache.readRelation(rel, fallback);
         group(view, rel, read.rows, false, groups, complete);
         for (const key of read.emptyKeys) complete.add(key);

@@ -1,7 +1,7 @@
 import type { MergeBatch } from './cache-store.js';
 import { sortRows, type KeyValue, type Row } from './codec.js';
 import type { EntityObject } from './entity-class.js';
-import { ROW } from './entity-class.js';
+import { FRESH, ROW } from './entity-class.js';
 import type { IncludeNode } from './include.js';
 import { Mode } from './mode.js';
 import type { TreeLevel } from './origin.js';
@@ -29,7 +29,13 @@ export async function loadTree(view: ViewState, roots: readonly EntityObject[], 
   const levels: TreeLevel[] = [];
   const plans: LevelPlan[] = [];
 
-  const addOrigin = (node: IncludeNode, source: { keys: readonly KeyValue[] } | { parent: number }) => {
+  const addOrigin = (node: IncludeNode, source: { keys: readonly KeyValue[] } | { parent: number }): void => {
+    const size = view.core.batchSize;
+    if ('keys' in source && source.keys.length > size) {
+      // Bound keys never exceed the batch size: each chunk is a subtree of its own (still in the same round trip).
+      for (let i = 0; i < source.keys.length; i += size) addOrigin(node, { keys: source.keys.slice(i, i + size) });
+      return;
+    }
     const index = levels.length;
     const rel = node.rel;
     const from = 'parent' in source ? { level: source.parent, columns: parentColumns(rel) } : undefined;
@@ -51,11 +57,13 @@ export async function loadTree(view: ViewState, roots: readonly EntityObject[], 
       children.map(async (node) => {
         const rel = node.rel;
         const keyOf = parentColumns(rel).of;
-        const keys = distinct(parents.map((p) => keyOf(p[ROW])));
-        if (keys.length === 0) return;
-        let missing = keys;
+        const all = distinct(parents.map((p) => keyOf(p[ROW])));
+        if (all.length === 0) return;
         const next: EntityObject[] = [];
-        if (mode !== Mode.FRESHEN) {
+        // What this view already has (or is loading) is not asked again.
+        const keys = await takeKnown(view, rel, all, mode, next);
+        let missing = keys;
+        if (mode !== Mode.FRESHEN && keys.length > 0) {
           const answered = await readCached(view, rel, keys, mode, next);
           missing = keys.filter((k) => !answered.has(k));
         }
@@ -112,6 +120,40 @@ export async function loadTree(view: ViewState, roots: readonly EntityObject[], 
   }
   await view.core.cache.merge(batches);
   for (const prime of primes) prime();
+}
+
+/**
+ * Pushes onto `next` what the view already holds for `keys` (a relation it answered or is loading; a
+ * belongsTo target it knows, fresh enough for the mode) and returns the keys it does not.
+ */
+async function takeKnown(view: ViewState, rel: CompiledRelation, keys: readonly KeyValue[], mode: Mode, next: EntityObject[]): Promise<KeyValue[]> {
+  const rest: KeyValue[] = [];
+  if (rel.kind === 'belongsTo') {
+    const known = view.known[rel.target.index] as Map<KeyValue, EntityObject>;
+    for (const key of keys) {
+      const obj = known.get(key);
+      if (obj !== undefined && (mode !== Mode.FRESHEN || obj[FRESH])) next.push(obj);
+      else rest.push(key);
+    }
+    return rest;
+  }
+  const pending: Promise<unknown>[] = [];
+  const pendingKeys: KeyValue[] = [];
+  for (const key of keys) {
+    const answer = view.knownRelation(rel, key);
+    if (answer === undefined) rest.push(key);
+    else {
+      pending.push(answer);
+      pendingKeys.push(key);
+    }
+  }
+  const settled = await Promise.allSettled(pending);
+  settled.forEach((s, i) => {
+    if (s.status === 'rejected') rest.push(pendingKeys[i] as KeyValue);
+    else if (Array.isArray(s.value)) next.push(...(s.value as EntityObject[]));
+    else if (s.value !== null && typeof s.value === 'object') next.push(s.value as EntityObject);
+  });
+  return rest;
 }
 
 /** The columns of a parent row that hold the key a relation is looked up by. */

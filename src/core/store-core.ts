@@ -22,6 +22,8 @@ export interface StoreCore {
    * concurrency bound; a failure rejects with an `OriginError` carrying the driver's error.
    */
   select(request: SelectRequest): Promise<Row[]>;
+  /** Most keys bound in one origin statement. */
+  readonly batchSize: number;
   /** True when the origin can read a whole include tree in one round trip. */
   readonly canTree: boolean;
   /** Reads tree levels in one origin round trip (counted as one statement per level), errors as `OriginError`. */

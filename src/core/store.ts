@@ -147,6 +147,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
         this.#fallbacks += lookups;
         this.emit('fallback', { kind, lookups, cause });
       },
+      batchSize,
       canTree: typeof origin?.selectTree === 'function',
       selectTree: (levels) =>
         this.#originCall(

@@ -35,8 +35,13 @@ export type RelationValueOf<S extends Record<string, EntityDef>, N extends keyof
 
 /** The key type of entity `N`: the key column's type, or a tuple of them for a composite key. */
 export type KeyOf<S extends Record<string, EntityDef>, N extends keyof S> = S[N]['key'] extends readonly string[]
-  ? { readonly [I in keyof S[N]['key']]: NonNullable<ColumnValue<S[N]['columns'][S[N]['key'][I] & keyof S[N]['columns']]>> }
+  ? CompositeKey<S[N]['columns'], S[N]['key']>
   : NonNullable<ColumnValue<S[N]['columns'][S[N]['key'] & keyof S[N]['columns']]>>;
+
+/** A composite key: its values as a tuple in key order, or as an object by column name. */
+export type CompositeKey<C, K extends readonly string[]> =
+  | { readonly [I in keyof K]: NonNullable<ColumnValue<C[K[I] & keyof C]>> }
+  | { readonly [P in K[number]]: NonNullable<ColumnValue<C[P & keyof C]>> };
 
 /**
  * `view.X`: looks up one `X` by key (lookups made in one tick are batched), optionally preloading an

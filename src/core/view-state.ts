@@ -5,7 +5,7 @@ import { ENTITY, FRESH, ROW, VIEW, type EntityObject } from './entity-class.js';
 import { IsOfflineError, isUnreachable, NotFoundError, NotLiveError } from './errors.js';
 import { compileInclude, everyNode, type IncludeNode } from './include.js';
 import { loadTree } from './load-tree.js';
-import { loadEntities } from './load-entities.js';
+import { displayKey, loadEntities } from './load-entities.js';
 import { loadRelation, type RelationValue } from './load-relation.js';
 import { assertMode, capMode, describe, Mode, MODE_COUNT, modeRank, readsCacheFirst } from './mode.js';
 import type { CompiledEntity, CompiledRelation } from './schema.js';
@@ -63,6 +63,8 @@ export class ViewState {
   readonly absent: Map<KeyValue, boolean>[];
   readonly #entityLoaders: (Loader | undefined)[] = [];
   readonly #relationLoaders: (Loader | undefined)[] = [];
+  /** The relation loaders' caches, readable (DataLoader has no `has`). */
+  readonly #relationAnswers: (Map<KeyValue, Promise<unknown>> | undefined)[] = [];
   readonly #queries = new Map<string, Promise<unknown>>();
 
   constructor(core: StoreCore, mode: Mode) {
@@ -108,7 +110,7 @@ export class ViewState {
       } else if (r instanceof Error) throw r;
       else out[i] = r as EntityObject;
     }
-    if (missing.length > 0 && options.nullForMissing !== true) throw new NotFoundError(entity.name, missing);
+    if (missing.length > 0 && options.nullForMissing !== true) throw new NotFoundError(entity.name, missing.map((k) => displayKey(entity, k)));
     if (options.include !== undefined) await this.preload(out.filter((o): o is EntityObject => o !== null), options.include, options);
     return out;
   }
@@ -264,7 +266,7 @@ export class ViewState {
       return fk === null ? null : this.#refreshEntity(rel.target, fk);
     }
     const key = entity.key.of(obj[ROW]) as KeyValue;
-    const [value] = await loadRelation(this, rel, Mode.FRESHEN, [key]);
+    const [value] = await loadRelation(this, rel, Mode.FRESHEN, [key], true);
     if (value instanceof Error) throw value;
     for (let m = 0; m < MODES; m++) this.#relationLoaders[rel.index * MODES + m]?.clear(key).prime(key, value);
     return value;
@@ -354,14 +356,22 @@ export class ViewState {
 
   #relationLoader(rel: CompiledRelation, mode: Mode): Loader {
     const slot = rel.index * MODES + modeRank(mode);
-    return (this.#relationLoaders[slot] ??= this.#makeLoader((keys) => loadRelation(this, rel, mode, keys)));
+    return (this.#relationLoaders[slot] ??= this.#makeLoader((keys) => loadRelation(this, rel, mode, keys), (this.#relationAnswers[slot] = new Map())));
+  }
+
+  /**
+   * @internal The answer (or the load in progress) this view already has for a relation lookup under the
+   * relation's effective mode, if any: what a tree load need not ask again.
+   */
+  knownRelation(rel: CompiledRelation, key: KeyValue): Promise<unknown> | undefined {
+    return this.#relationAnswers[rel.index * MODES + modeRank(capMode(this.mode, rel.mode))]?.get(key);
   }
 
   /**
    * Wraps a batch function so that transient failures (origin down, offline) are not remembered by the
    * loader: the same lookup may succeed later in the same view. Absence is remembered: it is an answer.
    */
-  #makeLoader(batch: (keys: readonly KeyValue[]) => Promise<(RelationValue | EntityObject | Error)[]>): Loader {
+  #makeLoader(batch: (keys: readonly KeyValue[]) => Promise<(RelationValue | EntityObject | Error)[]>, cacheMap?: Map<KeyValue, Promise<unknown>>): Loader {
     const loader: Loader = new DataLoader<KeyValue, unknown>(async (keys) => {
       const results = await this.core.track(batch(keys));
       for (let i = 0; i < results.length; i++) {
@@ -369,7 +379,7 @@ export class ViewState {
         if (r instanceof Error && !(r instanceof NotFoundError)) loader.clear(keys[i] as KeyValue);
       }
       return results;
-    });
+    }, cacheMap === undefined ? {} : { cacheMap });
     return loader;
   }
 }

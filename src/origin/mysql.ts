@@ -267,20 +267,23 @@ class MysqlOrigin implements Origin {
     }
   }
 
+  /**
+   * The library's own SELECTs run straight on the pool. Caller SQL runs on a reserved connection whose
+   * session is made read-only just before it (so a caller cannot lift it with a statement of its own, and
+   * DDL, which would escape a read-only transaction, is refused too); a caller's connection is then
+   * dropped rather than handed back changed.
+   */
   async #send(sql: string, values: readonly unknown[], trusted: boolean): Promise<Row[]> {
     const pool = this.#pool;
     if (pool === undefined) throw new Error(`${this.description} is not open`);
-    if (trusted || this.#owned) return run(pool, sql, values, this.#timeoutMs);
+    if (trusted) return run(pool, sql, values, this.#timeoutMs);
     const conn = await new Promise<mysql.PoolConnection>((resolve, reject) => pool.getConnection((e, c) => (e ? reject(e) : resolve(c))));
     try {
-      await run(conn, 'START TRANSACTION READ ONLY', [], undefined, false);
-      try {
-        return await run(conn, sql, values, this.#timeoutMs);
-      } finally {
-        await run(conn, 'COMMIT', [], undefined, false).catch(() => undefined);
-      }
+      await run(conn, 'SET SESSION TRANSACTION READ ONLY', [], undefined, false);
+      return await run(conn, sql, values, this.#timeoutMs);
     } finally {
-      conn.release();
+      if (this.#owned) conn.release();
+      else conn.destroy();
     }
   }
 
