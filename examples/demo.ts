@@ -6,25 +6,10 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
-import { belongsTo, defineSchema, entity, hasMany, Mode, openStore, sqliteCache, sqliteOrigin, type Store } from 'asyncdbview';
+import { Mode, openStore, sqliteCache, sqliteOrigin, type Store } from 'asyncdbview';
+import { blogSchema } from './blog-schema.js';
 
-export const blogSchema = defineSchema({
-  Author: entity({
-    table: 'authors', key: 'id',
-    columns: { id: 'integer', name: 'text' },
-    relations: { posts: hasMany('Post', 'author_id') },
-  }),
-  Post: entity({
-    table: 'posts', key: 'id',
-    columns: { id: 'integer', title: 'text', author_id: 'integer', published: 'datetime' },
-    relations: { author: belongsTo('Author', 'author_id'), comments: hasMany('Comment', 'post_id') },
-  }),
-  Comment: entity({
-    table: 'comments', key: 'id',
-    columns: { id: 'integer', body: 'text', post_id: 'integer', likes: 'integer' },
-    relations: { post: belongsTo('Post', 'post_id') },
-  }),
-});
+export { blogSchema };
 
 const AUTHORS = 100;
 const POSTS_PER_AUTHOR = 20;

@@ -5,6 +5,15 @@ export const MYSQL_HOST = process.env.MYSQL_HOST ?? '127.0.0.1';
 export const MYSQL_PORT = Number(process.env.MYSQL_PORT ?? 3306);
 const ADMIN_URL = `mysql://root@${MYSQL_HOST}:${MYSQL_PORT}`;
 
+/**
+ * Who the library under test connects as: root by default, or ADBV_TEST_MYSQL_USER /
+ * ADBV_TEST_MYSQL_PASSWORD (e.g. a user granted only SELECT, as `npm run test:select-only` does). Seeding,
+ * changing origin data and reading counters always use the admin (root) connection.
+ */
+export const MYSQL_USER = process.env.ADBV_TEST_MYSQL_USER || 'root';
+export const MYSQL_PASSWORD = process.env.ADBV_TEST_MYSQL_USER ? (process.env.ADBV_TEST_MYSQL_PASSWORD ?? '') : '';
+const ORIGIN_AUTH = encodeURIComponent(MYSQL_USER) + (MYSQL_PASSWORD === '' ? '' : `:${encodeURIComponent(MYSQL_PASSWORD)}`);
+
 let reachable: Promise<string | undefined> | undefined;
 
 /**
@@ -30,7 +39,7 @@ export function mysqlSkipReason(): Promise<string | undefined> {
 /** A database of its own for one test: created with `tables` (DDL + seed statements), dropped by `drop()`. */
 export interface TestDb {
   readonly name: string;
-  /** URL for mysqlOrigin. */
+  /** URL for mysqlOrigin, as MYSQL_USER. */
   readonly url: string;
   /** An admin connection to the test database (for seeding and changing origin data). */
   readonly admin: mysql.Connection;
@@ -48,7 +57,7 @@ export async function createTestDb(...statements: string[]): Promise<TestDb> {
   await admin.query(`USE \`${name}\``);
   const db: TestDb = {
     name,
-    url: `${ADMIN_URL}/${name}`,
+    url: `mysql://${ORIGIN_AUTH}@${MYSQL_HOST}:${MYSQL_PORT}/${name}`,
     admin,
     async exec(...sql: string[]) {
       for (const s of sql) await admin.query(s);

@@ -8,11 +8,12 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /**
  * Type-checks `source` as if it were the file `test/<name>.ts`, with the test tsconfig, and returns the
  * error messages: for type checks that must not break the build of the whole suite when they fail.
+ * `overrides` replace compiler options of the test tsconfig.
  */
-export function typeErrors(source: string, name = '__probe__'): string[] {
+export function typeErrors(source: string, name = '__probe__', overrides: ts.CompilerOptions = {}): string[] {
   const configPath = join(ROOT, 'tsconfig.test.json');
   const config = ts.readConfigFile(configPath, (f) => ts.sys.readFile(f));
-  const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT, { noEmit: true }, configPath);
+  const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT, { ...overrides, noEmit: true }, configPath);
   const file = join(ROOT, 'test', `${name}.ts`);
   const host = ts.createCompilerHost(parsed.options);
   const { getSourceFile, fileExists, readFile } = host;
