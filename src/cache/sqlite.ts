@@ -51,6 +51,13 @@ const ENCODERS: Readonly<Partial<Record<ColumnType, Encoder>>> = {
   blob: (v) => (v as Buffer).toString('hex'),
 };
 
+/** A write waiting for the next group commit. */
+interface QueuedWrite {
+  readonly op: (db: SqliteConnection) => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /** Per-entity SQL and codecs, built once at open. */
 interface TablePlan {
   readonly kind: string;
@@ -98,6 +105,8 @@ export class SqliteCacheStore implements CacheStore {
   readonly #filename: string;
   readonly #options: SqliteCacheOptions;
   readonly #writes: LimitFunction = pLimit(1);
+  readonly #queue: QueuedWrite[] = [];
+  #draining = false;
   readonly #tables = new Map<CompiledEntity, TablePlan>();
   readonly #relations = new Map<CompiledRelation, RelationPlan>();
   #reader: SqliteConnection | undefined;
@@ -267,18 +276,73 @@ export class SqliteCacheStore implements CacheStore {
 
   merge(batch: MergeBatch | readonly MergeBatch[]): Promise<void> {
     const batches = Array.isArray(batch) ? (batch as readonly MergeBatch[]) : [batch as MergeBatch];
-    return this.#writes(async () => {
-      const db = this.#conn();
-      await db.run('BEGIN IMMEDIATE');
+    return this.#transact(async (db) => {
       try {
         for (const b of batches) await this.#apply(db, b);
-        await db.run('COMMIT');
       } catch (error) {
-        await db.run('ROLLBACK').catch(() => undefined);
         const names = [...new Set(batches.map((b) => b.entity.name))].join(', ');
         throw new Error(`${this.description}: cannot write ${names} rows: ${(error as Error).message}`, { cause: error });
       }
     });
+  }
+
+  /**
+   * Runs a write in a transaction. Writes that queue up while one commits are committed together (group
+   * commit: many concurrent batches, one transaction); if that group fails, each is retried in a
+   * transaction of its own, so one bad write fails only its caller. Writes are idempotent upserts.
+   */
+  #transact<T>(op: (db: SqliteConnection) => Promise<T>): Promise<T> {
+    const done = new Promise<T>((resolve, reject) => {
+      this.#queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
+    });
+    this.#kick();
+    return done;
+  }
+
+  #kick(): void {
+    if (this.#draining || this.#queue.length === 0) return;
+    this.#draining = true;
+    void this.#writes(async () => {
+      try {
+        while (this.#queue.length > 0) await this.#commitGroup(this.#queue.splice(0));
+      } finally {
+        this.#draining = false;
+        this.#kick();
+      }
+    });
+  }
+
+  async #commitGroup(group: QueuedWrite[]): Promise<void> {
+    let db: SqliteConnection;
+    try {
+      db = this.#conn();
+    } catch (error) {
+      for (const w of group) w.reject(error);
+      return;
+    }
+    if (group.length > 1) {
+      const results: unknown[] = [];
+      try {
+        await db.run('BEGIN IMMEDIATE');
+        for (const w of group) results.push(await w.op(db));
+        await db.run('COMMIT');
+        group.forEach((w, i) => w.resolve(results[i]));
+        return;
+      } catch {
+        await db.run('ROLLBACK').catch(() => undefined);
+      }
+    }
+    for (const w of group) {
+      try {
+        await db.run('BEGIN IMMEDIATE');
+        const result = await w.op(db);
+        await db.run('COMMIT');
+        w.resolve(result);
+      } catch (error) {
+        await db.run('ROLLBACK').catch(() => undefined);
+        w.reject(error);
+      }
+    }
   }
 
   /** Applies one batch inside the caller's transaction. */
@@ -353,8 +417,8 @@ export class SqliteCacheStore implements CacheStore {
     if (!this.#shared || keys.length === 0) return [...keys];
     const param = key === undefined ? JSON.stringify(keys) : keysParam(key, keys, false);
     const now = Date.now();
-    const rows = await this.#writes(() =>
-      this.#conn().all<{ key: unknown }>(CLAIM_SQL, [kind, this.#owner, now + (this.#options.claimMs ?? 30000), param, now, markKind, markedSince]),
+    const rows = await this.#transact((db) =>
+      db.all<{ key: unknown }>(CLAIM_SQL, [kind, this.#owner, now + (this.#options.claimMs ?? 30000), param, now, markKind, markedSince]),
     );
     if (rows.length === keys.length) return [...keys];
     const claimed = new Set(rows.map((r) => r.key));
@@ -364,7 +428,7 @@ export class SqliteCacheStore implements CacheStore {
   async release(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[]): Promise<void> {
     if (!this.#shared || keys.length === 0) return;
     const param = key === undefined ? JSON.stringify(keys) : keysParam(key, keys, false);
-    await this.#writes(() => this.#conn().run(RELEASE_SQL, [kind, param, this.#owner]));
+    await this.#transact((db) => db.run(RELEASE_SQL, [kind, param, this.#owner]));
   }
 
   async verify(): Promise<VerifyReport> {
