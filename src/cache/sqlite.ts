@@ -578,7 +578,8 @@ function planTable(entity: CompiledEntity): TablePlan {
 
 function planRelation(rel: CompiledRelation): RelationPlan {
   const target = rel.target;
-  const order = `ORDER BY ${rel.orderBy.map((c) => `t.${q(c.name)}`).join(', ')}`;
+  // Grouped by the relation key (as selected: the empty groups' too), then in the relation's order.
+  const order = `ORDER BY ${rel.batchOrder.map((c) => (c.name === '$src' || rel.foreignKey.columns.includes(c) ? q(c.name) : `t.${q(c.name)}`)).join(', ')}`;
   const t = rel.through;
   let from: string;
   let cols: string;

@@ -65,7 +65,7 @@ export async function loadRelation(
           mine,
           async (claimed) => {
             const rows = await view.core.select({ entity: rel.target, where: rel.foreignKey, keys: claimed, orderBy: rel.orderBy, through: rel.through });
-            sortRows(rows, rel.orderBy);
+            sortRows(rows, rel.batchOrder);
             await view.core.cache.merge({ entity: rel.target, rows, loadedAt: Date.now(), relation: { rel, keys: claimed } });
             return byKey(rows, claimed);
           },
@@ -126,7 +126,7 @@ function group(
   groups: Map<KeyValue, EntityObject[]>,
   complete: Set<KeyValue>,
 ): void {
-  sortRows(rows, rel.orderBy);
+  sortRows(rows, rel.batchOrder);
   const objects = view.adopt(rel.target, rows, fresh);
   const keyOf = groupKeyOf(rel);
   for (let i = 0; i < rows.length; i++) {

@@ -100,7 +100,7 @@ export async function loadTree(view: ViewState, roots: readonly EntityObject[], 
       primes.push(() => view.markAbsent(rel.target, absentKeys));
       continue;
     }
-    sortRows(rows, rel.orderBy);
+    sortRows(rows, rel.batchOrder);
     batches.push({ entity: rel.target, rows, loadedAt, relation: { rel, keys: asked } });
     const groupOf = rel.through === undefined ? rel.foreignKey.of : (r: Row) => r.$src as KeyValue;
     const objects = view.adopt(rel.target, rows, true);
@@ -184,7 +184,7 @@ async function readCached(view: ViewState, rel: CompiledRelation, keys: readonly
   }
   const read = await view.core.cache.readRelation(rel, keys, notBefore(rel.maxAge));
   const groupOf = rel.through === undefined ? rel.foreignKey.of : (r: Row) => r.$src as KeyValue;
-  sortRows(read.rows, rel.orderBy);
+  sortRows(read.rows, rel.batchOrder);
   const objects = view.adopt(rel.target, read.rows, false);
   const groups = new Map<KeyValue, EntityObject[]>();
   for (let r = 0; r < read.rows.length; r++) {

@@ -231,6 +231,11 @@ export interface CompiledRelation {
   /** belongsTo: source columns; hasMany/hasOne: target columns; manyToMany: the join table's source column. */
   readonly foreignKey: CompiledKey;
   readonly orderBy: readonly CompiledColumn[];
+  /**
+   * The order of a batch of this relation's rows: its group key, then `orderBy`. Rows so sorted split
+   * into groups already in order, and both databases return them so (no sort in the usual case).
+   */
+  readonly batchOrder: readonly CompiledColumn[];
   readonly mode: Mode | undefined;
   readonly hasFallback: boolean;
   readonly offlineFallback: unknown;
@@ -393,6 +398,7 @@ function compileSchema(defs: Record<string, EntityDef>): CompiledSchema {
         target,
         foreignKey,
         orderBy,
+        batchOrder: [...(through === undefined ? foreignKey.columns : [{ name: '$src', type: foreignKey.columns[0]?.type ?? 'integer', nullable: false }]), ...orderBy],
         mode: options.mode,
         hasFallback: 'offlineFallback' in options,
         offlineFallback: options.offlineFallback,

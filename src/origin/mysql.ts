@@ -65,7 +65,10 @@ function treeStatement(levels: readonly TreeLevel[], i: number): { sql: string; 
   if (level.through !== undefined) cols.unshift(`j${i}.${quote(level.through.sourceKey.name)} AS \`$src\``);
   let sql = `SELECT ${cols.join(', ')} ${treeFrom(levels, i, params)}`;
   const order = level.orderBy ?? [];
-  if (order.length > 0) sql += ` ORDER BY ${order.map((c) => `${a}.${quote(c.name)}`).join(', ')}`;
+  if (order.length > 0) {
+    const group = level.through !== undefined ? [`j${i}.${quote(level.through.sourceKey.name)}`] : level.where.columns.map((c) => `${a}.${quote(c.name)}`);
+    sql += ` ORDER BY ${[...group, ...order.map((c) => `${a}.${quote(c.name)}`)].join(', ')}`;
+  }
   return { sql, params };
 }
 
