@@ -7,7 +7,8 @@ import { Mode, mysqlOrigin, openStore, sqliteCache } from 'asyncdbview';
 import { blogSchema } from '../examples/blog-schema.js';
 import { startServer } from '../examples/graphql/server.js';
 import { blogTables, blogTree } from './helpers/blog.js';
-import { countSelects, createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
+import { CountingProxy, SESSION_SETUP, statementsOf, type ClientCommand } from './helpers/counting-proxy.js';
+import { createTestDb, MYSQL_HOST, MYSQL_PASSWORD, MYSQL_PORT, MYSQL_USER, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
 
 const skip = await mysqlSkipReason();
@@ -35,35 +36,49 @@ async function eventually(test: () => boolean): Promise<boolean> {
 
 describe('GraphQL example (graphql-js + graphql-http on node:http)', { skip }, () => {
   let db: TestDb;
+  let proxy: CountingProxy;
   const tmp = tempDir();
   const cacheFile = tmp.file('blog-cache.db');
   before(async () => {
     db = await createTestDb(...blogTables(AUTHORS, POSTS, COMMENTS));
+    proxy = new CountingProxy({ host: MYSQL_HOST, port: MYSQL_PORT });
+    await proxy.listen();
   });
   after(async () => {
+    await proxy.close();
     await db.drop();
     tmp.remove();
   });
 
-  it('answers a three-level tree over HTTP with one origin statement per level, a view per request', async () => {
-    await using store = await openStore(blogSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(cacheFile), mode: Mode.FRESHEN });
+  /** The origin, reached through the counting proxy: what the server is sent is counted on the wire. */
+  const viaProxy = () => mysqlOrigin({ host: '127.0.0.1', port: proxy.port, user: MYSQL_USER, password: MYSQL_PASSWORD, database: db.name });
+
+  /** The commands (round trips) the origin was sent while `fn` ran. */
+  async function onWire<T>(fn: () => Promise<T>): Promise<{ value: T; sent: ClientCommand[] }> {
+    const mark = proxy.mark();
+    const value = await fn();
+    return { value, sent: proxy.roundTripsSince(mark) };
+  }
+
+  it('answers a three-level tree over HTTP from a root resolver that preloads its selection set, a view per request', async () => {
+    await using store = await openStore(blogSchema, { origin: viaProxy(), cache: sqliteCache(cacheFile), mode: Mode.FRESHEN });
     const server = await startServer({ store, port: 0 });
     try {
       assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
-      const first = await countSelects(db, () => ask(server.url, QUERY));
-      assert.equal(first.value.status, 200);
-      assert.deepEqual(first.value.body, { data: { authors: blogTree(AUTHORS, POSTS, COMMENTS) } });
-      assert.equal(first.selects, 3, 'authors, their posts, the posts\' comments: one SELECT each');
-      assert.equal(store.stats.originQueries, 3);
+      const first = await ask(server.url, QUERY);
+      assert.equal(first.status, 200);
+      assert.deepEqual(first.body, { data: { authors: blogTree(AUTHORS, POSTS, COMMENTS) } });
+      assert.equal(store.stats.originQueries, 3, 'authors, their posts, the posts\' comments: one SELECT each');
+      assert.equal(store.stats.originRoundTrips, 2, 'the authors, then posts and comments in one round trip');
       assert.ok(await eventually(() => server.openViews === 0), 'the request\'s view is closed after the response');
 
       // FRESHEN reads the origin once per view: a second request has a view of its own, so it reads again.
-      const second = await countSelects(db, () => ask(server.url, QUERY));
-      assert.deepEqual(second.value.body, first.value.body);
-      assert.equal(second.selects, 3);
+      const second = await ask(server.url, QUERY);
+      assert.deepEqual(second.body, first.body);
+      assert.equal(store.stats.originRoundTrips, 4);
 
-      const one = await ask(server.url, '{ post(id: 7) { title published author { name } comments { likes post { id } } } }');
-      assert.deepEqual(one.body, {
+      const one = await onWire(() => ask(server.url, '{ post(id: 7) { title published author { name } comments { likes post { id } } } }'));
+      assert.deepEqual(one.value.body, {
         data: {
           post: {
             title: 'Post 7',
@@ -73,7 +88,8 @@ describe('GraphQL example (graphql-js + graphql-http on node:http)', { skip }, (
           },
         },
       });
-      const missing = await ask(server.url, '{ author(id: 999) { name } }');
+      assert.equal(one.sent.length, 2, `the post, then its author, comments and their post in one round trip:\n${one.sent.map((c) => c.sql).join('\n')}`);
+      const missing = await ask(server.url, '{ author(id: 999) { name posts { title } } }');
       assert.equal(missing.body.data.author, null);
       assert.match(missing.body.errors[0].message, /999/);
     } finally {
@@ -81,13 +97,40 @@ describe('GraphQL example (graphql-js + graphql-http on node:http)', { skip }, (
     }
   });
 
-  it('answers the same request from the cache file alone with a PREFER_CACHE store: no origin statement', async () => {
-    await using store = await openStore(blogSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(cacheFile), mode: Mode.PREFER_CACHE });
+  it('a three-level query reaches the origin in exactly one round trip below the roots (two in all), counted at a TCP proxy', async () => {
+    await using store = await openStore(blogSchema, { origin: viaProxy(), cache: sqliteCache(tmp.file('wire.db')), mode: Mode.FRESHEN });
     const server = await startServer({ store, port: 0 });
     try {
-      const { value, selects } = await countSelects(db, () => ask(server.url, QUERY));
+      // Cold: each of the origin's two pools (lookups, trees) opens a connection and sets it read-only first.
+      const connections0 = proxy.connections;
+      const cold = await onWire(() => ask(server.url, QUERY));
+      assert.deepEqual(cold.value.body, { data: { authors: blogTree(AUTHORS, POSTS, COMMENTS) } });
+      const setup = cold.sent.filter((c) => c.sql === SESSION_SETUP);
+      assert.equal(setup.length, proxy.connections - connections0, 'connection setup: one SET SESSION per new connection, nothing else');
+      assert.equal(cold.sent.length - setup.length, 2, cold.sent.map((c) => c.sql).join('\n'));
+
+      // Warm: every command counted, nothing filtered.
+      const warm = await onWire(() => ask(server.url, QUERY));
+      assert.deepEqual(warm.value.body, cold.value.body);
+      assert.equal(warm.sent.length, 2, `the roots' lookup, then the tree:\n${warm.sent.map((c) => c.sql).join('\n')}`);
+      const [roots, tree] = warm.sent as [ClientCommand, ClientCommand];
+      assert.match(roots.sql ?? '', /^SELECT .* FROM `authors` t WHERE t\.`id` IN \(1, 2, 3, 4, 5, 6, 7, 8, 9, 10\)$/);
+      const statements = statementsOf(tree.sql ?? '');
+      assert.equal(statements[0], 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+      assert.deepEqual(statements.slice(1, -1).map((s) => /FROM `(\w+)`/.exec(s)?.[1]), ['posts', 'comments'], 'both levels below the roots in the one packet');
+      assert.equal(statements.at(-1), 'COMMIT');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers the same request from the cache file alone with a PREFER_CACHE store: nothing sent to the origin', async () => {
+    await using store = await openStore(blogSchema, { origin: viaProxy(), cache: sqliteCache(cacheFile), mode: Mode.PREFER_CACHE });
+    const server = await startServer({ store, port: 0 });
+    try {
+      const { value, sent } = await onWire(() => ask(server.url, QUERY));
       assert.deepEqual(value.body, { data: { authors: blogTree(AUTHORS, POSTS, COMMENTS) } });
-      assert.equal(selects, 0);
+      assert.equal(sent.length, 0);
       assert.equal(store.stats.originQueries, 0);
     } finally {
       await server.close();

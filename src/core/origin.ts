@@ -51,6 +51,8 @@ export interface Origin {
    * Origins that cannot are loaded level by level instead.
    */
   selectTree?(levels: readonly TreeLevel[]): Promise<Row[][]>;
+  /** Whether `selectTree` really sends all levels in one round trip here (else trees load level by level). */
+  treeInOneRoundTrip?(): boolean;
   /** Runs caller-written SQL whose rows are rows of `entity`; their columns come back canonical. */
   selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]>;
   /** Runs caller-written SQL with bound parameters, read-only; rows as the driver returns them. */

@@ -148,7 +148,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
         this.emit('fallback', { kind, lookups, cause });
       },
       batchSize,
-      canTree: typeof origin?.selectTree === 'function',
+      canTree: typeof origin?.selectTree === 'function' && (origin.treeInOneRoundTrip?.() ?? true),
       selectTree: (levels) =>
         this.#originCall(
           (o) => (o.selectTree as NonNullable<Origin['selectTree']>).call(o, levels),

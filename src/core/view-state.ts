@@ -156,7 +156,10 @@ export class ViewState {
   async #preloadLevel(objects: readonly EntityObject[], nodes: readonly IncludeNode[]): Promise<void> {
     await Promise.all(
       nodes.map(async (node) => {
-        const values = await Promise.all(objects.map((o) => this.follow(node.rel, o)));
+        // A dangling belongsTo does not fail the preload: awaiting that relation rejects, as in a tree load.
+        const values = await Promise.all(
+          objects.map((o) => this.follow(node.rel, o).catch((e: unknown) => (e instanceof NotFoundError ? null : Promise.reject(e)))),
+        );
         if (node.children.length === 0) return;
         const next = new Set<EntityObject>();
         for (const v of values) {

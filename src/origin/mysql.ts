@@ -231,6 +231,11 @@ class MysqlOrigin implements Origin {
     });
   }
 
+  /** Only a pool this origin made can have the multiple-statement connections a one-trip tree needs. */
+  treeInOneRoundTrip(): boolean {
+    return typeof this.#source === 'string' || !(isPool(this.#source) || isPool((this.#source as { pool?: unknown }).pool));
+  }
+
   #treePool(): mysql.Pool {
     if (this.#trees === undefined) {
       const pool = mysql.createPool({ ...this.#options, multipleStatements: true, connectionLimit: 2, maxIdle: 2 });
