@@ -5,6 +5,8 @@ import type { StoreCore } from './store-core.js';
 
 /** How often a process waiting on another's fetch looks at the cache again. */
 const POLL_MS = 20;
+/** Rounds of waiting on other processes before fetching anyway (a minute). */
+const MAX_ROUNDS = 3000;
 
 /**
  * Fetches `keys` of a lookup kind from the origin unless another process sharing the cache file is
@@ -24,7 +26,8 @@ export async function fetchClaimed<T>(
   let pending: readonly KeyValue[] = keys;
   for (let round = 0; ; round++) {
     if (round > 0) await delay(POLL_MS);
-    const claimed = await core.cache.claim(kind, key, pending, claim.markKind, claim.since);
+    // Waiting is bounded: past it (an answer that never lands as asked), fetch here regardless.
+    const claimed = round > MAX_ROUNDS ? [...pending] : await core.cache.claim(kind, key, pending, claim.markKind, claim.since);
     if (claimed.length > 0) {
       let got: Map<KeyValue, T>;
       try {

@@ -42,7 +42,7 @@ function component(entity: CompiledEntity, column: CompiledColumn, value: unknow
 const KEY_EXPECTED: Partial<Record<ColumnType, string>> = {
   integer: 'a safe integer number',
   bigint: 'a bigint (or a safe integer number)',
-  text: 'a string',
+  text: 'a well-formed string (no lone surrogates)',
   decimal: 'a decimal string such as "12.50"',
 };
 
@@ -57,13 +57,16 @@ function toKey(type: ColumnType, key: unknown): KeyValue | undefined {
       if (typeof key === 'number' && Number.isSafeInteger(key)) return BigInt(key);
       return undefined;
     case 'text':
-      return typeof key === 'string' ? key : undefined;
+      // A lone surrogate cannot be stored as UTF-8: no database could give the same key back.
+      return typeof key === 'string' && !LONE_SURROGATE.test(key) ? key : undefined;
     case 'decimal':
       return typeof key === 'string' && /^-?\d+(\.\d+)?$/.test(key) ? key : undefined;
     default:
       return undefined;
   }
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A function that turns one source's representation of a column into its canonical JavaScript value. */
 export type Decoder = (value: unknown) => unknown;

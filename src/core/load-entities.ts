@@ -109,10 +109,11 @@ export async function loadEntities(
   if (fallback.length > 0) {
     // The origin is unreachable: answer these as OFFLINE would, from the cache whatever its age.
     const fallbackKeys = fallback.map((i) => keys[i] as KeyValue);
-    view.core.fellBack(entity.name, fallbackKeys.length, shared.errors.get(fallbackKeys[0] as KeyValue));
     const read = await view.core.cache.readEntities(entity, fallbackKeys);
     view.adopt(entity, read.rows, false);
     for (const key of read.absentKeys) if (!absent.has(key)) absent.set(key, false);
+    const answered = read.rows.length + read.absentKeys.length;
+    if (answered > 0) view.core.fellBack(entity.name, answered, shared.errors.get(fallbackKeys[0] as KeyValue));
     for (const i of fill(out, fallback, keys, known, absent, entity)) {
       out[i] = new IsOfflineError(`${entity.name} ${String(keys[i])} is not in the cache and the origin cannot be reached`, { cause: shared.errors.get(keys[i] as KeyValue) });
     }

@@ -92,10 +92,11 @@ export async function loadRelation(
       if (fallback.length > 0) {
         // The origin is unreachable: answer these as OFFLINE would, from the cache whatever its age.
         const cause = shared.errors.get(fallback[0] as KeyValue);
-        view.core.fellBack(rel.id, fallback.length, cause);
         const read = await view.core.cache.readRelation(rel, fallback);
         group(view, rel, read.rows, false, groups, complete);
         for (const key of read.emptyKeys) complete.add(key);
+        const answered = fallback.filter((k) => complete.has(k)).length;
+        if (answered > 0) view.core.fellBack(rel.id, answered, cause);
         if (!rel.hasFallback && fallback.some((k) => !complete.has(k))) {
           failure ??= new IsOfflineError(`${rel.id} is not in the cache and the origin cannot be reached`, { cause });
         }

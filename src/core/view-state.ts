@@ -246,9 +246,11 @@ export class ViewState {
     const error = shared.errors.get(key.params);
     if (error !== undefined && mode === Mode.OFFLINE_FALLBACK && isUnreachable(error)) {
       // The origin is unreachable: answer as OFFLINE would, from the cache whatever its age.
-      this.core.fellBack(key.kind, 1, error);
       const rows = await this.core.cache.readQuery(entity, key);
-      if (rows !== undefined) return Object.freeze(this.adopt(entity, rows, false));
+      if (rows !== undefined) {
+        this.core.fellBack(key.kind, 1, error);
+        return Object.freeze(this.adopt(entity, rows, false));
+      }
       if ('offlineFallback' in spec) return spec.offlineFallback;
       throw new IsOfflineError(`query ${spec.tag} ${key.params} is not in the cache and the origin cannot be reached`, { cause: error });
     }

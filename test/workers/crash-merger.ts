@@ -1,6 +1,7 @@
 /**
  * A worker process for test/crash.test.ts: merges large FRESHEN batches from a SQLite origin file into a cache
- * file, round after round, until it is killed. It reports on stdout, one line each:
+ * file, round after round, until it is killed. It loads, then waits for a line on stdin (so the test can start
+ * it while checking the file after the previous kill), then opens the store. It reports on stdout, one line each:
  *   `ready`     the store is open
  *   `begin`     a cache write transaction has begun
  *   `commit`    it has committed
@@ -8,6 +9,7 @@
  *
  *   node build/test/workers/crash-merger.js '{"origin":…,"cache":…,"aCount":3000,"seed":1}'
  */
+import { once } from 'node:events';
 import { Mode, openStore, sqliteCache, sqliteOrigin } from 'asyncdbview';
 import { abSchema } from '../helpers/ab-schema.js';
 
@@ -22,6 +24,8 @@ interface Config {
 const config = JSON.parse(process.argv[2] as string) as Config;
 const say = (line: string) => process.stdout.write(line + '\n');
 
+await once(process.stdin, 'data');
+process.stdin.destroy();
 const store = await openStore(abSchema, {
   origin: sqliteOrigin(config.origin),
   // A killed predecessor leaves its fetch claims behind: let them expire quickly.
