@@ -14,11 +14,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
  * A program using the library as an application would: A 1 and its Bs from the origin (two statements), a
- * statement that fails, then — with the origin gone — a lookup in OFFLINE_FALLBACK mode, which falls back
- * to the cache. It prints its store's origin statement count on stdout.
+ * statement that fails, then — with the origin gone — a lookup of a stale A in OFFLINE_FALLBACK mode, which
+ * falls back to the cache. It prints its store's origin statement count on stdout.
  */
 const PROGRAM = `
-import { Mode, mysqlOrigin, openStore, sqliteCache } from 'asyncdbview';
+import { defineSchema, Mode, mysqlOrigin, openStore, sqliteCache } from 'asyncdbview';
 import { abSchema } from '../build/test/helpers/ab-schema.js';
 const cache = sqliteCache(process.env.CACHE_FILE);
 const store = await openStore(abSchema, { origin: mysqlOrigin(process.env.MYSQL_URL), cache, mode: Mode.FRESHEN });
@@ -28,8 +28,10 @@ await a.bs;
 await view.raw('SELECT no_such_column FROM a').catch(() => undefined);
 const originQueries = store.stats.originQueries;
 await store.close();
-const down = await openStore(abSchema, { origin: mysqlOrigin('mysql://root@127.0.0.1:1/none'), cache: sqliteCache(process.env.CACHE_FILE), mode: Mode.OFFLINE_FALLBACK });
-await down.view().A(2).catch(() => undefined);
+// maxAge 0: A 1 is stale, so OFFLINE_FALLBACK asks the origin, cannot reach it, and answers from the cache.
+const stale = defineSchema({ ...abSchema.entities, A: { ...abSchema.entities.A, maxAge: 0 } });
+const down = await openStore(stale, { origin: mysqlOrigin('mysql://root@127.0.0.1:1/none'), cache: sqliteCache(process.env.CACHE_FILE), mode: Mode.OFFLINE_FALLBACK });
+await down.view().A(1).catch(() => undefined);
 const fallbacks = down.stats.fallbacks;
 await down.close();
 console.log(JSON.stringify({ originQueries, fallbacks }));
