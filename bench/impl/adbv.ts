@@ -1,0 +1,133 @@
+/**
+ * asyncdbview, three ways: cold (an empty cache file per run, FRESHEN), warm (PREFER_CACHE on a filled
+ * cache file) and OFFLINE (no origin at all). Each run is one view, as one request would be.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Mode, mysqlOrigin, openStore, sqliteCache, type EntityOf, type Store, type View } from 'asyncdbview';
+import type { CellSpec } from '../common.js';
+import { runScenario, type Req } from '../scenarios.js';
+import { benchSchema, type BenchEntities } from '../schema.js';
+import type { Impl, ImplFactory } from './types.js';
+
+type Author = EntityOf<BenchEntities, 'Author'>;
+type Post = EntityOf<BenchEntities, 'Post'>;
+type Comment = EntityOf<BenchEntities, 'Comment'>;
+
+/** The resolver face of one view. */
+export class ViewReq implements Req<Author, Post, Comment> {
+  readonly #view: View<BenchEntities>;
+
+  constructor(view: View<BenchEntities>) {
+    this.#view = view;
+  }
+
+  author(id: number): Promise<Author> {
+    return this.#view.Author(id);
+  }
+
+  post(id: number): Promise<Post> {
+    return this.#view.Post(id);
+  }
+
+  comment(id: number): Promise<Comment> {
+    return this.#view.Comment(id);
+  }
+
+  postsOf(a: Author): Promise<readonly Post[]> {
+    return a.posts;
+  }
+
+  commentsOf(p: Post): Promise<readonly Comment[]> {
+    return p.comments;
+  }
+
+  authorOf(p: Post): Promise<Author> {
+    return p.author;
+  }
+
+  postOf(c: Comment): Promise<Post> {
+    return c.post;
+  }
+
+  authorIdOf(p: Post): number {
+    return p.author_id;
+  }
+
+  postIdOf(c: Comment): number {
+    return c.post_id;
+  }
+
+  end(): void {
+    this.#view.close();
+  }
+}
+
+function storeImpl(getStore: () => Store<BenchEntities>, extra: Partial<Impl> & Pick<Impl, 'close'>): Impl {
+  return {
+    run: (scenario, plans) => runScenario(scenario, new ViewReq(getStore().view()), plans),
+    cacheStatements: () => getStore().stats.cacheQueries,
+    selfOriginStatements: () => getStore().stats.originQueries,
+    ...extra,
+  };
+}
+
+function removeDb(file: string): void {
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });
+}
+
+/**
+ * Cold: every run opens a new store on a new, empty cache file, FRESHEN. Opening it, and connecting its
+ * pool (mysqlOrigin's own, from the URL, as users make it), is done before the clock starts: a long-lived
+ * server has its pool connected when a request meets a cold cache. (The cold-start scenario measures the
+ * rest.)
+ */
+export const cold: ImplFactory = async (spec: CellSpec) => {
+  if (spec.scenario === 'coldstart') {
+    const file = join(spec.tmpDir, 'coldstart-cold.db');
+    const store = await openStore(benchSchema, { origin: mysqlOrigin(spec.originUrl), cache: sqliteCache(file), mode: Mode.FRESHEN });
+    return storeImpl(() => store, { close: () => store.close() });
+  }
+  let store: Store<BenchEntities> | undefined;
+  let file = '';
+  let n = 0;
+  const current = (): Store<BenchEntities> => {
+    if (store === undefined) throw new Error('no store: beforeRun was not called');
+    return store;
+  };
+  return storeImpl(current, {
+    async beforeRun() {
+      file = join(spec.tmpDir, `cold-${n++}.db`);
+      removeDb(file);
+      const origin = mysqlOrigin(spec.originUrl);
+      store = await openStore(benchSchema, { origin, cache: sqliteCache(file), mode: Mode.FRESHEN });
+      // Connects the pool's 8 connections (outside the runner's counter window).
+      await Promise.all(Array.from({ length: 8 }, () => origin.raw('SELECT 1', [])));
+    },
+    async afterRun() {
+      await store?.close();
+      store = undefined;
+      removeDb(file);
+    },
+    async close() {
+      await store?.close();
+    },
+  });
+};
+
+function cacheFile(spec: CellSpec): string {
+  if (spec.cacheFile === undefined) throw new Error(`${spec.impl} needs a warm cache file`);
+  return spec.cacheFile;
+}
+
+/** Warm: one store on a filled cache file, PREFER_CACHE; the origin is there but should not be needed. */
+export const warm: ImplFactory = async (spec) => {
+  const store = await openStore(benchSchema, { origin: mysqlOrigin(spec.originUrl), cache: sqliteCache(cacheFile(spec)), mode: Mode.PREFER_CACHE });
+  return storeImpl(() => store, { close: () => store.close() });
+};
+
+/** OFFLINE: one store on a filled cache file and no origin. */
+export const offline: ImplFactory = async (spec) => {
+  const store = await openStore(benchSchema, { origin: null, cache: sqliteCache(cacheFile(spec)), mode: Mode.OFFLINE });
+  return storeImpl(() => store, { close: () => store.close() });
+};
