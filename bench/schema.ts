@@ -1,25 +1,10 @@
 /** The origin's tables (MariaDB DDL) and the asyncdbview schema over them: the blog of examples/demo.ts. */
-import { belongsTo, defineSchema, entity, hasMany } from 'asyncdbview';
+import { blogSchema, type BlogEntities } from '../examples/blog-schema.js';
 
-export const benchSchema = defineSchema({
-  Author: entity({
-    table: 'authors', key: 'id',
-    columns: { id: 'integer', name: 'text' },
-    relations: { posts: hasMany('Post', 'author_id') },
-  }),
-  Post: entity({
-    table: 'posts', key: 'id',
-    columns: { id: 'integer', title: 'text', author_id: 'integer', published: 'datetime' },
-    relations: { author: belongsTo('Author', 'author_id'), comments: hasMany('Comment', 'post_id') },
-  }),
-  Comment: entity({
-    table: 'comments', key: 'id',
-    columns: { id: 'integer', body: 'text', post_id: 'integer', likes: 'integer' },
-    relations: { post: belongsTo('Post', 'post_id') },
-  }),
-});
+/** The same schema the examples use. */
+export const benchSchema = blogSchema;
 
-export type BenchEntities = (typeof benchSchema)['entities'];
+export type BenchEntities = BlogEntities;
 
 export const ORIGIN_DDL = [
   'CREATE TABLE authors (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL)',
