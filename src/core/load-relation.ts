@@ -111,22 +111,29 @@ export async function loadRelation(
       out[i] = failure ?? rel.offlineFallback;
       continue;
     }
-    const members = groups.get(key);
-    if (rel.kind === 'hasOne') out[i] = members?.[0] ?? null;
-    else out[i] = members === undefined ? EMPTY : Object.freeze(members);
+    out[i] = relationValue(rel, groups.get(key));
   }
   return out;
 }
 
-/** Sorts the batch once, then splits it by foreign key, so each group keeps the relation's order. */
-function group(
+/** What a relation lookup answers with its group: the first object or null (hasOne), else the frozen group. */
+export function relationValue(rel: CompiledRelation, members: EntityObject[] | undefined): RelationValue {
+  if (rel.kind === 'hasOne') return members?.[0] ?? null;
+  return members === undefined || members.length === 0 ? EMPTY : Object.freeze(members);
+}
+
+/**
+ * Sorts the batch once, then splits it by relation key, so each group keeps the relation's order; every
+ * key met is added to `complete`. Returns the view's objects for the rows.
+ */
+export function group(
   view: ViewState,
   rel: CompiledRelation,
   rows: Row[],
   fresh: boolean,
   groups: Map<KeyValue, EntityObject[]>,
   complete: Set<KeyValue>,
-): void {
+): EntityObject[] {
   sortRows(rows, rel.batchOrder);
   const objects = view.adopt(rel.target, rows, fresh);
   const keyOf = groupKeyOf(rel);
@@ -138,6 +145,7 @@ function group(
       complete.add(key);
     } else members.push(objects[i] as EntityObject);
   }
+  return objects;
 }
 
 /** The relation key a target row belongs to: its foreign key, or for manyToMany the source key it came with. */

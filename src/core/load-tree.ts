@@ -1,8 +1,9 @@
 import type { MergeBatch } from './cache-store.js';
-import { sortRows, type KeyValue, type Row } from './codec.js';
+import type { KeyValue, Row } from './codec.js';
 import type { EntityObject } from './entity-class.js';
 import { FRESH, ROW } from './entity-class.js';
 import type { IncludeNode } from './include.js';
+import { group, relationValue } from './load-relation.js';
 import { Mode } from './mode.js';
 import type { TreeLevel } from './origin.js';
 import type { CompiledKey, CompiledRelation } from './schema.js';
@@ -15,8 +16,6 @@ interface LevelPlan {
   readonly keys?: readonly KeyValue[];
   readonly parent?: number;
 }
-
-const EMPTY: readonly EntityObject[] = Object.freeze([]);
 
 /**
  * Loads an include tree in as few round trips as there can be: the levels the cache holds complete are
@@ -100,22 +99,11 @@ export async function loadTree(view: ViewState, roots: readonly EntityObject[], 
       primes.push(() => view.markAbsent(rel.target, absentKeys));
       continue;
     }
-    sortRows(rows, rel.batchOrder);
-    batches.push({ entity: rel.target, rows, loadedAt, relation: { rel, keys: asked } });
-    const groupOf = rel.through === undefined ? rel.foreignKey.of : (r: Row) => r.$src as KeyValue;
-    const objects = view.adopt(rel.target, rows, true);
     const groups = new Map<KeyValue, EntityObject[]>();
-    for (let r = 0; r < rows.length; r++) {
-      const key = groupOf(rows[r] as Row) as KeyValue;
-      const list = groups.get(key);
-      if (list === undefined) groups.set(key, [objects[r] as EntityObject]);
-      else list.push(objects[r] as EntityObject);
-    }
+    group(view, rel, rows, true, groups, new Set());
+    batches.push({ entity: rel.target, rows, loadedAt, relation: { rel, keys: asked } });
     primes.push(() => {
-      for (const key of asked) {
-        const list = groups.get(key);
-        view.primeRelation(rel, key, rel.kind === 'hasOne' ? (list?.[0] ?? null) : list === undefined ? EMPTY : Object.freeze(list));
-      }
+      for (const key of asked) view.primeRelation(rel, key, relationValue(rel, groups.get(key)));
     });
   }
   await view.core.cache.merge(batches);
@@ -183,21 +171,9 @@ async function readCached(view: ViewState, rel: CompiledRelation, keys: readonly
     return answered;
   }
   const read = await view.core.cache.readRelation(rel, keys, notBefore(rel.maxAge));
-  const groupOf = rel.through === undefined ? rel.foreignKey.of : (r: Row) => r.$src as KeyValue;
-  sortRows(read.rows, rel.batchOrder);
-  const objects = view.adopt(rel.target, read.rows, false);
   const groups = new Map<KeyValue, EntityObject[]>();
-  for (let r = 0; r < read.rows.length; r++) {
-    const key = groupOf(read.rows[r] as Row) as KeyValue;
-    const list = groups.get(key);
-    if (list === undefined) groups.set(key, [objects[r] as EntityObject]);
-    else list.push(objects[r] as EntityObject);
-    next.push(objects[r] as EntityObject);
-  }
-  for (const key of read.emptyKeys) groups.set(key, []);
-  for (const [key, list] of groups) {
-    answered.add(key);
-    view.primeRelation(rel, key, rel.kind === 'hasOne' ? (list[0] ?? null) : list.length === 0 ? EMPTY : Object.freeze(list));
-  }
+  next.push(...group(view, rel, read.rows, false, groups, answered));
+  for (const key of read.emptyKeys) answered.add(key);
+  for (const key of answered) view.primeRelation(rel, key, relationValue(rel, groups.get(key)));
   return answered;
 }

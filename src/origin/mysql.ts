@@ -205,23 +205,19 @@ class MysqlOrigin implements Origin {
    * the driver). A caller's pool cannot be given that flag, so there the levels go one statement at a time.
    */
   async selectTree(levels: readonly TreeLevel[]): Promise<Row[][]> {
+    if (!this.treeInOneRoundTrip()) throw new Error(`${this.description}: a caller's pool cannot send a tree in one round trip; load it level by level`);
     const statements = levels.map((_, i) => treeStatement(levels, i));
+    const text = ['START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY', ...statements.map((s) => s.sql), 'COMMIT'].join(';\n');
+    const values = statements.flatMap((s) => s.params);
+    const t0 = performance.now();
     let results: Row[][];
-    if (this.#owned) {
-      const text = ['START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY', ...statements.map((s) => s.sql), 'COMMIT'].join(';\n');
-      const values = statements.flatMap((s) => s.params);
-      const t0 = performance.now();
-      try {
-        const all = (await runMulti(this.#treePool(), text, values, this.#timeoutMs)) as unknown[];
-        results = all.slice(1, 1 + levels.length) as Row[][];
-        this.#listener?.({ target: 'origin', sql: text, params: countParams(values), rows: results.reduce((n, r) => n + r.length, 0), durationMs: performance.now() - t0 });
-      } catch (error) {
-        this.#listener?.({ target: 'origin', sql: text, params: countParams(values), rows: 0, durationMs: performance.now() - t0, error: error as Error });
-        throw error;
-      }
-    } else {
-      results = [];
-      for (const s of statements) results.push(await this.#query(s.sql, s.params, true));
+    try {
+      const all = (await runMulti(this.#treePool(), text, values, this.#timeoutMs)) as unknown[];
+      results = all.slice(1, 1 + levels.length) as Row[][];
+      this.#listener?.({ target: 'origin', sql: text, params: countParams(values), rows: results.reduce((n, r) => n + r.length, 0), durationMs: performance.now() - t0 });
+    } catch (error) {
+      this.#listener?.({ target: 'origin', sql: text, params: countParams(values), rows: 0, durationMs: performance.now() - t0, error: error as Error });
+      throw error;
     }
     return results.map((rows, i) => {
       const level = levels[i] as TreeLevel;
