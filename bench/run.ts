@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --name=X] [-- --delays=0,5,20] [-- --runs=5] [-- --scenarios=tree,batch]
- * [-- --impls=adbv-cold,mikro] [-- --no-warmup] [-- --budget-ms=20000] [-- --seed=42] [-- --cpu-prof=DIR]`
+ * [-- --impls=adbv-cold,mikro] [-- --no-warmup] [-- --budget-ms=20000] [-- --seed=42] [-- --cpu-prof=DIR] [-- --keep]`
  *
  * Runs the matrix of trials (scenarios × added round-trip times) × implementations against a real MariaDB
  * (BENCH_MYSQL_URL, default mysql://root@127.0.0.1:3306; the bench creates and drops its own database
@@ -9,6 +9,7 @@
  * wall-vs-rtt[-<name>].svg (name: `latest`, or `quick` with --quick).
  *
  * --quick is a smoke run: one delay (5 ms), one run a cell with no warm-up, no N+1 baseline or resolver floor.
+ * --keep leaves the database `adbv_bench` in place afterwards (for scripts that probe one cell).
  * --cpu-prof=DIR writes a V8 CPU profile of each cell's process to DIR (combine with --scenarios/--impls).
  */
 import { execFileSync, fork } from 'node:child_process';
@@ -50,6 +51,7 @@ interface Options {
   seed: number;
   /** Writes a V8 CPU profile of every cell process to this directory (node --cpu-prof). */
   cpuProfDir: string | undefined;
+  keep: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -76,6 +78,7 @@ function parseArgs(argv: readonly string[]): Options {
     impls,
     implsGiven: flags.has('impls'),
     cpuProfDir: flags.get('cpu-prof'),
+    keep: flags.has('keep'),
     seed: Number(flags.get('seed') ?? 42),
   };
 }
@@ -389,7 +392,7 @@ async function main(): Promise<void> {
     writeFileSync(join(RESULTS_DIR, chartName), chartSvg(cells, `asyncdbview bench: wall time vs added round-trip time (${meta.server}, node ${meta.node})`));
     writeFileSync(join(RESULTS_DIR, `${options.name}.md`), markdown(meta, cells, targets, chartName));
     console.log(`wrote bench/results/${options.name}.json, bench/results/${options.name}.md, bench/results/${chartName}`);
-    await origin.drop();
+    if (!options.keep) await origin.drop();
   } finally {
     await proxy.close();
     await origin.close();

@@ -1,10 +1,12 @@
 import DataLoader from 'dataloader';
+import { AnswerCache } from './answer-cache.js';
 import { fetchClaimed } from './claimed-fetch.js';
 import { encodeParams, normalizeKey, type KeyValue, type Row } from './codec.js';
 import { ENTITY, FRESH, ROW, VIEW, type EntityObject } from './entity-class.js';
 import { IsOfflineError, isUnreachable, NotFoundError, NotLiveError } from './errors.js';
 import { compileInclude, everyNode, type IncludeNode } from './include.js';
 import { loadTree } from './load-tree.js';
+import { Tick } from './tick.js';
 import { displayKey, loadEntities } from './load-entities.js';
 import { loadRelation, type RelationValue } from './load-relation.js';
 import { assertMode, capMode, describe, Mode, MODE_COUNT, modeRank, readsCacheFirst } from './mode.js';
@@ -64,8 +66,9 @@ export class ViewState {
   readonly #entityLoaders: (Loader | undefined)[] = [];
   readonly #relationLoaders: (Loader | undefined)[] = [];
   /** The relation loaders' caches, readable (DataLoader has no `has`). */
-  readonly #relationAnswers: (Map<KeyValue, Promise<unknown>> | undefined)[] = [];
+  readonly #relationAnswers: (AnswerCache<KeyValue, unknown> | undefined)[] = [];
   readonly #queries = new Map<string, Promise<unknown>>();
+  readonly #tick = new Tick();
 
   constructor(core: StoreCore, mode: Mode) {
     this.core = core;
@@ -84,7 +87,15 @@ export class ViewState {
     } catch (error) {
       return Promise.reject(error);
     }
+    const held = this.#held(entity, normalized, mode);
+    if (held !== undefined) return Promise.resolve(held);
     return this.#entityLoader(entity, mode).load(normalized) as Promise<EntityObject>;
+  }
+
+  /** An object already in the view that the entity loader would answer with, given at once (see AnswerCache). */
+  #held(entity: CompiledEntity, key: KeyValue, mode: Mode): EntityObject | undefined {
+    const obj = (this.known[entity.index] as Map<KeyValue, EntityObject>).get(key);
+    return obj !== undefined && (mode !== Mode.FRESHEN || obj[FRESH]) ? obj : undefined;
   }
 
   /** `view.X(key, { include })`. */
@@ -299,6 +310,8 @@ export class ViewState {
     if (rel.kind === 'belongsTo') {
       const fk = rel.foreignKey.of(row);
       if (fk === null) return Promise.resolve(null);
+      const held = this.#held(rel.target, fk, mode);
+      if (held !== undefined) return Promise.resolve(held);
       const found = this.#entityLoader(rel.target, mode).load(fk);
       if (!rel.hasFallback) return found;
       return found.catch((error: unknown) => {
@@ -306,7 +319,10 @@ export class ViewState {
         throw error;
       });
     }
-    return this.#relationLoader(rel, mode).load(rel.source.key.of(row) as KeyValue);
+    const key = rel.source.key.of(row) as KeyValue;
+    const loader = this.#relationLoader(rel, mode);
+    const answers = this.#relationAnswers[rel.index * MODES + modeRank(mode)] as AnswerCache<KeyValue, unknown>;
+    return answers.arrived(key) ? Promise.resolve(answers.value(key)) : loader.load(key);
   }
 
   /**
@@ -361,7 +377,7 @@ export class ViewState {
 
   #relationLoader(rel: CompiledRelation, mode: Mode): Loader {
     const slot = rel.index * MODES + modeRank(mode);
-    return (this.#relationLoaders[slot] ??= this.#makeLoader((keys) => loadRelation(this, rel, mode, keys), (this.#relationAnswers[slot] = new Map())));
+    return (this.#relationLoaders[slot] ??= this.#makeLoader((keys) => loadRelation(this, rel, mode, keys), (this.#relationAnswers[slot] = new AnswerCache())));
   }
 
   /**
@@ -378,13 +394,13 @@ export class ViewState {
    */
   #makeLoader(batch: (keys: readonly KeyValue[]) => Promise<(RelationValue | EntityObject | Error)[]>, cacheMap?: Map<KeyValue, Promise<unknown>>): Loader {
     const loader: Loader = new DataLoader<KeyValue, unknown>(async (keys) => {
-      const results = await this.core.track(batch(keys));
+      const results = await this.#tick.together(this.core.track(batch(keys)));
       for (let i = 0; i < results.length; i++) {
         const r = results[i];
         if (r instanceof Error && !(r instanceof NotFoundError)) loader.clear(keys[i] as KeyValue);
       }
       return results;
-    }, cacheMap === undefined ? {} : { cacheMap });
+    }, cacheMap === undefined ? { batchScheduleFn: this.#tick.schedule } : { cacheMap, batchScheduleFn: this.#tick.schedule });
     return loader;
   }
 }
