@@ -3,7 +3,7 @@
  * of trials. Each is loaded only in the child process that measures it, so a cell's memory and start-up
  * time hold only what that implementation needs.
  */
-import type { ImplName } from './common.js';
+import type { ImplName, ScenarioName } from './common.js';
 import type { ImplFactory } from './impl/types.js';
 
 export interface ImplementationInfo {
@@ -15,6 +15,8 @@ export interface ImplementationInfo {
   readonly usesOrigin: boolean;
   /** Runs on a copy of the warm cache file. */
   readonly needsWarmCache: boolean;
+  /** The scenarios it answers, when not all (preloading needs the tree known in advance). */
+  readonly scenarios?: readonly ScenarioName[];
   readonly load: () => Promise<ImplFactory>;
 }
 
@@ -39,6 +41,31 @@ export const implementations: Readonly<Record<ImplName, ImplementationInfo>> = {
     usesOrigin: true,
     needsWarmCache: false,
     load: async () => (await import('./impl/adbv.js')).cold,
+  },
+  join: {
+    label: 'hand-written JOIN',
+    description: 'one LEFT JOIN of the three tables sent by the root resolver over a mysql2 pool, split into maps the other resolvers read; no persistent cache',
+    usesOrigin: true,
+    needsWarmCache: false,
+    scenarios: ['tree', 'coldstart'],
+    load: async () => (await import('./impl/mysql.js')).join,
+  },
+  'adbv-tree': {
+    label: 'asyncdbview cold, one trip',
+    description:
+      "asyncdbview cold (as above), the root resolver preloading the response: `view.Author.many(roots, { include })` with the default strategy 'tree' (every level in one origin round trip)",
+    usesOrigin: true,
+    needsWarmCache: false,
+    scenarios: ['tree', 'coldstart'],
+    load: async () => (await import('./impl/adbv.js')).coldTree,
+  },
+  'adbv-levels': {
+    label: 'asyncdbview cold, levels',
+    description: "the same preload with `strategy: 'levels'` (one round trip per level)",
+    usesOrigin: true,
+    needsWarmCache: false,
+    scenarios: ['tree', 'coldstart'],
+    load: async () => (await import('./impl/adbv.js')).coldLevels,
   },
   'adbv-warm': {
     label: 'asyncdbview warm',

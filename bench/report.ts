@@ -273,7 +273,10 @@ export function targetsMarkdown(targets: readonly Target[]): string {
 const COLORS: Readonly<Record<ImplName, string>> = {
   naive: '#9e9e9e',
   dataloader: '#1f77b4',
+  join: '#17becf',
   'adbv-cold': '#d62728',
+  'adbv-tree': '#8c564b',
+  'adbv-levels': '#c49c94',
   'adbv-warm': '#ff7f0e',
   'adbv-offline': '#bcbd22',
   mikro: '#2ca02c',

@@ -359,6 +359,7 @@ async function main(): Promise<void> {
           // Quick mode leaves out the N+1 baseline (12,000 delayed round trips take half a minute) and the
           // resolver-floor reference, unless --impls asks for them.
           if (options.quick && !options.implsGiven && (impl === 'naive' || impl === 'floor-resolvers')) continue;
+          if (implementations[impl].scenarios?.includes(scenario) === false) continue;
           add(await measureCell(bench, scenario, impl, delayMs));
         }
       }

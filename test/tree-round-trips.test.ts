@@ -4,8 +4,8 @@
  *
  * Connection setup: mysqlOrigin's own pools run `SET SESSION TRANSACTION READ ONLY` once on every new
  * connection (a round trip of its own, before the first statement on it), and the tree pool is a second
- * pool, opened on the first tree load. So each measuring store is warmed first — one lookup and one tree
- * load on keys the measurement does not use — and then **every** command in the measured window is
+ * pool, opened on the first tree load. So each measuring store is warmed first (`store.warmUp()`, which
+ * connects both pools and sends no statement), and then **every** command in the measured window is
  * counted, none filtered out: a statement the library sent that we did not expect fails the count. (Counting
  * only SELECT / START TRANSACTION packets would hide such a statement.) The cold case, setup included, has
  * a test of its own below.
@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2';
 import { Mode, mysqlOrigin, openStore, sqliteCache, type QueryEvent } from 'asyncdbview';
 import { CountingProxy, inListSizes, SESSION_SETUP, statementsOf, type ClientCommand } from './helpers/counting-proxy.js';
-import { createTestDb, MYSQL_HOST, MYSQL_PASSWORD, MYSQL_PORT, MYSQL_USER, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
+import { countSelects, createTestDb, MYSQL_HOST, MYSQL_PASSWORD, MYSQL_PORT, MYSQL_USER, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
 import { snapshot, WIDE_TABLES, wideSchema } from './helpers/wide.js';
 
@@ -50,10 +50,9 @@ describe('include trees: origin round trips counted at a TCP proxy', { skip }, (
   const open = (mode: Mode, options: { batchSize?: number; originConcurrency?: number; file?: string } = {}) =>
     openStore(wideSchema, { origin: viaProxy(), cache: sqliteCache(options.file ?? tmp.file(`trips-${++n}.db`)), mode, ...options });
 
-  /** One lookup and one tree load (author 3: no posts), so both of the store's pools have an idle, set-up connection. */
-  async function warm(store: { view(): any }): Promise<void> {
-    await using view = store.view();
-    await view.Author.many([3], { include: CHAIN, strategy: 'tree' });
+  /** Connects both of the origin's pools (lookups, trees), so connection setup stays out of the counts. */
+  async function warm(store: { warmUp(): Promise<void> }): Promise<void> {
+    await store.warmUp();
   }
 
   /** The commands `fn` sent, all of them (see the file comment). */
@@ -110,10 +109,13 @@ describe('include trees: origin round trips counted at a TCP proxy', { skip }, (
       assert.equal(read.sent.length, 0, `${strategy}: awaiting the preloaded tree sends nothing`);
       answers[strategy] = read.value;
 
-      // many(keys, { include }) in one call: the roots' lookup, then the tree.
+      // many(keys, { include }) in one call: with 'tree', the roots travel in the tree's own round trip.
       await using again = store.view();
       const both = await onWire(() => again.Author.many(ROOTS, { include: CHAIN, strategy }));
-      assert.equal(both.sent.length, strategy === 'tree' ? 2 : 4, `${strategy}: many() with include:\n${describeCommands(both.sent)}`);
+      assert.equal(both.sent.length, strategy === 'tree' ? 1 : 4, `${strategy}: many() with include:\n${describeCommands(both.sent)}`);
+      if (strategy === 'tree') {
+        assert.deepEqual(statementsOf(both.sent[0]!.sql ?? '').slice(1, -1).map(tableOf), ['author', 'post', 'comment', 'usr'], 'the roots are the first level');
+      }
       assert.deepEqual(await snapshot('Author', both.value, CHAIN), read.value);
     }
     assert.deepEqual(answers.tree, answers.levels);
@@ -127,12 +129,16 @@ describe('include trees: origin round trips counted at a TCP proxy', { skip }, (
     const opened = proxy.connections - connections0;
     const setup = sent.filter((c) => c.sql === SESSION_SETUP);
     const work = sent.filter((c) => c.sql !== SESSION_SETUP);
-    assert.equal(opened, 2, 'the store opened two connections: one per pool (lookups, trees)');
+    assert.equal(opened, 1, 'the store opened one connection, of the tree pool (the roots travel with the tree)');
     assert.equal(setup.length, opened, `one SET SESSION per new connection:\n${describeCommands(sent)}`);
     for (const s of setup) assert.equal(sent.find((c) => c.connection === s.connection), s, 'each the first command on its connection');
-    assert.deepEqual(work.map((c) => (c.sql?.startsWith(TREE_HEAD) ? 'tree' : tableOf(c.sql ?? ''))), ['author', 'tree']);
-    assert.equal(work.length, 2, 'the roots and the tree: two round trips of work');
-    assert.equal(store.stats.originRoundTrips, 2, 'the store does not count connection setup');
+    assert.deepEqual(work.map((c) => (c.sql?.startsWith(TREE_HEAD) ? 'tree' : tableOf(c.sql ?? ''))), ['tree']);
+    assert.equal(store.stats.originRoundTrips, 1, 'the store does not count connection setup');
+
+    // A lookup then opens the lookups pool's first connection: again one SET SESSION before it.
+    const more = await onWire(() => view.Author(99).catch(() => null));
+    assert.equal(proxy.connections - connections0, 2, 'one connection per pool');
+    assert.deepEqual(more.sent.map((c) => (c.sql === SESSION_SETUP ? 'setup' : tableOf(c.sql ?? ''))), ['setup', 'author']);
   });
 
   it('PREFER_CACHE, posts complete in the cache and comments not: the origin gets only comments and users, in one round trip', async () => {
@@ -156,13 +162,15 @@ describe('include trees: origin round trips counted at a TCP proxy', { skip }, (
     // Authors 1, 2 have posts cached, 4, 5, 6 not: their posts are asked (only theirs), with everything below, still in one round trip.
     await using mixed = store.view();
     const wider = await onWire(() => mixed.Author.many(ROOTS, { include: CHAIN }));
-    const [rootsOf, tree] = [wider.sent.filter((c) => !c.sql?.startsWith(TREE_HEAD)), wider.sent.filter((c) => c.sql?.startsWith(TREE_HEAD))];
-    assert.equal(tree.length, 1, `one tree round trip:\n${describeCommands(wider.sent)}`);
-    assert.equal(rootsOf.length, 1, 'authors 4, 5, 6 are not cached: one lookup');
-    assert.match(rootsOf[0]!.sql ?? '', /IN \(4, 5, 6\)$/);
-    const posts = statementsOf(tree[0]!.sql ?? '').filter((s) => tableOf(s) === 'post');
+    assert.equal(wider.sent.length, 1, `one round trip, the uncached roots included:\n${describeCommands(wider.sent)}`);
+    const tree = statementsOf(wider.sent[0]!.sql ?? '');
+    assert.equal(tree[0], TREE_HEAD);
+    const authors = tree.filter((s) => tableOf(s) === 'author');
+    assert.equal(authors.length, 1, 'authors 4, 5, 6 are not cached: one level of roots');
+    assert.match(authors[0]!, /WHERE t\d+\.`id` IN \(4, 5, 6\)$/);
+    const posts = tree.filter((s) => tableOf(s) === 'post');
     assert.equal(posts.length, 1);
-    assert.match(posts[0]!, /WHERE t\d+\.`author_id` IN \(4, 5, 6\)/, 'posts only of the authors whose posts the cache lacks');
+    assert.match(posts[0]!, /WHERE t\d+\.`author_id` IN \(SELECT t\d+\.`id` FROM `author` t\d+ WHERE t\d+\.`id` IN \(4, 5, 6\)\)/, 'posts only of the authors whose posts the cache lacks, keyed at the origin');
 
     // Everything is complete now: the whole tree from the cache.
     await using warmView = store.view();
@@ -203,6 +211,63 @@ describe('include trees: origin round trips counted at a TCP proxy', { skip }, (
     assert.ok(events.length > 3 && events.every((e) => e.params <= 2), `levels: ${events.map((e) => e.params).join(', ')}`);
     assert.ok(byLevel.sent.every((c) => inListSizes(c.sql ?? '').every((s) => s <= 2)));
     assert.deepEqual(await snapshot('Author', r, CHAIN), await snapshot('Author', roots.value, CHAIN));
+  });
+
+  it('store.warmUp() connects both pools (8 lookup connections, 2 for trees), each set up, and sends no statement', async () => {
+    await using store = await open(Mode.FRESHEN);
+    const connections0 = proxy.connections;
+    const { sent, value: selects } = await onWire(() => countSelects(db, () => store.warmUp()));
+    assert.equal(proxy.connections - connections0, 10);
+    assert.equal(sent.filter((c) => c.sql === SESSION_SETUP).length, 10, describeCommands(sent));
+    assert.ok(sent.every((c) => c.sql === SESSION_SETUP || c.name === 'COM_PING'), `only setup and pings:\n${describeCommands(sent)}`);
+    assert.equal(selects.selects, 0, 'no SELECT');
+    await using view = store.view();
+    const after = await onWire(() => Promise.all([view.Author(1), view.Author.many(ROOTS, { include: CHAIN })]));
+    assert.equal(after.sent.length, 2, `a lookup and a tree, no setup:\n${describeCommands(after.sent)}`);
+    assert.equal(store.stats.originRoundTrips, 2);
+  });
+
+  it('a belongsTo back to the level above (Post.comments, then Comment.post) is not fetched again: its targets are that level', async () => {
+    await using store = await open(Mode.FRESHEN);
+    await warm(store);
+    await using view = store.view();
+    const { value: authors, sent } = await onWire(() => view.Author.many(ROOTS, { include: { posts: { comments: { post: true, user: true } } } }));
+    assert.equal(sent.length, 1, describeCommands(sent));
+    assert.deepEqual(statementsOf(sent[0]!.sql ?? '').slice(1, -1).map(tableOf), ['author', 'post', 'comment', 'usr'], 'no second read of posts');
+    const read = await onWire(async () => {
+      let n = 0;
+      for (const a of authors) {
+        for (const p of await a.posts) {
+          for (const c of await p.comments) {
+            assert.equal(await c.post, p, 'the comment\'s post is the very object it was reached from');
+            n++;
+          }
+        }
+      }
+      return n;
+    });
+    assert.ok(read.value > 0, 'the data has comments');
+    assert.equal(read.sent.length, 0, 'reading the tree sends nothing');
+  });
+
+  it('many(keys, { include }) in one trip: missing roots reject with NotFoundError naming them, or give null with nullForMissing', async () => {
+    await using store = await open(Mode.FRESHEN);
+    await warm(store);
+    await using view = store.view();
+    const rejected = await onWire(() => view.Author.many([1, 998, 2, 999], { include: CHAIN }).then(() => null, (e: unknown) => e));
+    assert.equal(rejected.sent.length, 1);
+    assert.ok(rejected.value instanceof Error && rejected.value.name === 'NotFoundError', String(rejected.value));
+    assert.match((rejected.value as Error).message, /998/);
+    assert.match((rejected.value as Error).message, /999/);
+    const nulls = await onWire(() => view.Author.many([1, 998, 2], { include: CHAIN, nullForMissing: true }));
+    assert.equal(nulls.sent.length, 0, 'the view knows them all now (two found, one absent)');
+    assert.deepEqual(nulls.value.map((a) => a?.id ?? null), [1, null, 2]);
+    assert.ok((await nulls.value[0]!.posts).length > 0);
+    // One key with include, as `view.X(key, { include })`: the same one round trip, and the same error.
+    await using other = store.view();
+    const one = await onWire(() => other.Author(997, { include: CHAIN }).then(() => null, (e: unknown) => e));
+    assert.equal(one.sent.length, 1);
+    assert.ok(one.value instanceof Error && one.value.name === 'NotFoundError');
   });
 
   it('a caller-passed mysql2 pool: level by level (no multi-statement packet), same answers, and stats that say so', async () => {

@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Mode, mysqlOrigin, openStore, sqliteCache, type EntityOf, type Store, type View } from 'asyncdbview';
-import type { CellSpec } from '../common.js';
+import { AUTHORS, type CellSpec } from '../common.js';
 import { runScenario, type Req } from '../scenarios.js';
 import { benchSchema, type BenchEntities } from '../schema.js';
 import type { Impl, ImplFactory } from './types.js';
@@ -63,9 +63,36 @@ export class ViewReq implements Req<Author, Post, Comment> {
   }
 }
 
-function storeImpl(getStore: () => Store<BenchEntities>, extra: Partial<Impl> & Pick<Impl, 'close'>): Impl {
+/**
+ * The resolver face of one view whose root resolver (Query.authors, which knows its roots) preloads the
+ * whole response: `view.Author.many(roots, { include, strategy })`, the include being what
+ * `graphqlInclude(info)` gives for the tree's query. Every other resolver then reads from memory.
+ */
+class PreloadReq extends ViewReq {
+  readonly #roots: Promise<Map<number, Author>>;
+
+  constructor(view: View<BenchEntities>, strategy: 'tree' | 'levels') {
+    super(view);
+    const ids = Array.from({ length: AUTHORS }, (_, i) => i + 1);
+    this.#roots = view.Author.many(ids, { include: { posts: { comments: { post: {} } } }, strategy }).then(
+      (authors) => new Map(authors.map((a) => [a.id, a])),
+    );
+  }
+
+  override async author(id: number): Promise<Author> {
+    const a = (await this.#roots).get(id);
+    if (a === undefined) throw new Error(`author ${id} was not preloaded`);
+    return a;
+  }
+}
+
+function storeImpl(
+  getStore: () => Store<BenchEntities>,
+  extra: Partial<Impl> & Pick<Impl, 'close'>,
+  makeReq: (view: View<BenchEntities>) => ViewReq = (view) => new ViewReq(view),
+): Impl {
   return {
-    run: (scenario, plans) => runScenario(scenario, new ViewReq(getStore().view()), plans),
+    run: (scenario, plans) => runScenario(scenario, makeReq(getStore().view()), plans),
     cacheStatements: () => getStore().stats.cacheQueries,
     selfOriginStatements: () => getStore().stats.originQueries,
     ...extra,
@@ -82,11 +109,12 @@ function removeDb(file: string): void {
  * server has its pool connected when a request meets a cold cache. (The cold-start scenario measures the
  * rest.)
  */
-export const cold: ImplFactory = async (spec: CellSpec) => {
+function coldImpl(spec: CellSpec, makeReq?: (view: View<BenchEntities>) => ViewReq): Promise<Impl> | Impl {
   if (spec.scenario === 'coldstart') {
     const file = join(spec.tmpDir, 'coldstart-cold.db');
-    const store = await openStore(benchSchema, { origin: mysqlOrigin(spec.originUrl), cache: sqliteCache(file), mode: Mode.FRESHEN });
-    return storeImpl(() => store, { close: () => store.close() });
+    return openStore(benchSchema, { origin: mysqlOrigin(spec.originUrl), cache: sqliteCache(file), mode: Mode.FRESHEN }).then((store) =>
+      storeImpl(() => store, { close: () => store.close() }, makeReq),
+    );
   }
   let store: Store<BenchEntities> | undefined;
   let file = '';
@@ -101,8 +129,8 @@ export const cold: ImplFactory = async (spec: CellSpec) => {
       removeDb(file);
       const origin = mysqlOrigin(spec.originUrl);
       store = await openStore(benchSchema, { origin, cache: sqliteCache(file), mode: Mode.FRESHEN });
-      // Connects the pool's 8 connections (outside the runner's counter window).
-      await Promise.all(Array.from({ length: 8 }, () => origin.raw('SELECT 1', [])));
+      // Connects the pool's 8 connections and the 2 reserved for one-trip trees (no statement is sent).
+      await store.warmUp();
     },
     async afterRun() {
       await store?.close();
@@ -112,8 +140,16 @@ export const cold: ImplFactory = async (spec: CellSpec) => {
     async close() {
       await store?.close();
     },
-  });
-};
+  }, makeReq);
+}
+
+export const cold: ImplFactory = async (spec) => coldImpl(spec);
+
+/** Cold, the root resolver preloading the whole tree in one origin round trip (`strategy: 'tree'`). */
+export const coldTree: ImplFactory = async (spec) => coldImpl(spec, (view) => new PreloadReq(view, 'tree'));
+
+/** Cold, the root resolver preloading the tree level by level (`strategy: 'levels'`). */
+export const coldLevels: ImplFactory = async (spec) => coldImpl(spec, (view) => new PreloadReq(view, 'levels'));
 
 function cacheFile(spec: CellSpec): string {
   if (spec.cacheFile === undefined) throw new Error(`${spec.impl} needs a warm cache file`);

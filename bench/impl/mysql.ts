@@ -1,10 +1,11 @@
 /**
- * The baselines over mysql2 with no persistent cache: naive per-row queries (N+1), and a hand-written
- * per-request DataLoader; plus the memory reference of target 4 (the batch job's rows as plain objects).
+ * The baselines over mysql2 with no persistent cache: naive per-row queries (N+1), a hand-written
+ * per-request DataLoader, and a hand-written single JOIN of the whole tree; plus the memory reference of
+ * target 4 (the batch job's rows as plain objects).
  */
 import DataLoader from 'dataloader';
 import mysql from 'mysql2/promise';
-import type { Outcome } from '../common.js';
+import { AUTHORS, type Outcome } from '../common.js';
 import { runScenario, type Req } from '../scenarios.js';
 import { setwiseBatch, type AuthorRow, type CommentRow, type PostRow, type SelectIn } from '../setwise.js';
 import type { Impl, ImplFactory } from './types.js';
@@ -167,6 +168,100 @@ class LoaderReq implements Req<AuthorRow, PostRow, CommentRow> {
   end(): void {}
 }
 
+/**
+ * The tree in one statement, written by hand: the root resolver (Query.authors, which knows its roots)
+ * sends one LEFT JOIN of the three tables and splits its rows into maps; every other resolver reads the
+ * maps. The bar for one-round-trip loading: nothing is written anywhere.
+ */
+class JoinReq implements Req<AuthorRow, PostRow, CommentRow> {
+  readonly #pool: mysql.Pool;
+  #loaded: Promise<void> | undefined;
+  readonly #authors = new Map<number, AuthorRow>();
+  readonly #posts = new Map<number, PostRow>();
+  readonly #postsByAuthor = new Map<number, PostRow[]>();
+  readonly #commentsByPost = new Map<number, CommentRow[]>();
+
+  constructor(pool: mysql.Pool) {
+    this.#pool = pool;
+  }
+
+  async #load(): Promise<void> {
+    const ids = Array.from({ length: AUTHORS }, (_, i) => i + 1);
+    // Rows as arrays: the three tables' columns share names.
+    const [rows] = await this.#pool.query({
+      sql:
+        'SELECT a.id, a.name, p.id, p.title, p.author_id, p.published, c.id, c.body, c.post_id, c.likes ' +
+        'FROM authors a LEFT JOIN posts p ON p.author_id = a.id LEFT JOIN comments c ON c.post_id = p.id ' +
+        'WHERE a.id IN (?) ORDER BY a.id, p.id, c.id',
+      values: [ids],
+      rowsAsArray: true,
+    });
+    let post: PostRow | undefined;
+    for (const r of rows as unknown as [number, string, number | null, string, number, Date, number | null, string, number, number][]) {
+      const [aid, name, pid, title, authorId, published, cid, body, postId, likes] = r;
+      if (!this.#authors.has(aid)) {
+        this.#authors.set(aid, { id: aid, name });
+        this.#postsByAuthor.set(aid, []);
+      }
+      if (pid === null) continue;
+      if (post?.id !== pid) {
+        post = { id: pid, title, author_id: authorId, published };
+        this.#posts.set(pid, post);
+        this.#postsByAuthor.get(aid)?.push(post);
+        this.#commentsByPost.set(pid, []);
+      }
+      if (cid !== null) this.#commentsByPost.get(pid)?.push({ id: cid, body, post_id: postId, likes });
+    }
+  }
+
+  #get<T>(map: Map<number, T>, id: number, what: string): Promise<T> {
+    this.#loaded ??= this.#load();
+    return this.#loaded.then(() => {
+      const v = map.get(id);
+      if (v === undefined) throw new Error(`${what} ${id} is not in the joined tree`);
+      return v;
+    });
+  }
+
+  author(id: number): Promise<AuthorRow> {
+    return this.#get(this.#authors, id, 'author');
+  }
+
+  post(id: number): Promise<PostRow> {
+    return this.#get(this.#posts, id, 'post');
+  }
+
+  comment(id: number): Promise<CommentRow> {
+    return Promise.reject(new Error(`the JOIN baseline answers the tree only (comment ${id})`));
+  }
+
+  postsOf(a: AuthorRow): Promise<PostRow[]> {
+    return this.#get(this.#postsByAuthor, a.id, 'posts of author');
+  }
+
+  commentsOf(p: PostRow): Promise<CommentRow[]> {
+    return this.#get(this.#commentsByPost, p.id, 'comments of post');
+  }
+
+  authorOf(p: PostRow): Promise<AuthorRow> {
+    return this.author(p.author_id);
+  }
+
+  postOf(c: CommentRow): Promise<PostRow> {
+    return this.post(c.post_id);
+  }
+
+  authorIdOf(p: PostRow): number {
+    return p.author_id;
+  }
+
+  postIdOf(c: CommentRow): number {
+    return c.post_id;
+  }
+
+  end(): void {}
+}
+
 function poolImpl(url: string, makeReq: (pool: mysql.Pool) => Req<AuthorRow, PostRow, CommentRow>, warm: boolean): Promise<Impl> {
   const pool = createPool(url);
   const impl: Impl = {
@@ -179,6 +274,8 @@ function poolImpl(url: string, makeReq: (pool: mysql.Pool) => Req<AuthorRow, Pos
 export const naive: ImplFactory = (spec) => poolImpl(spec.originUrl, (pool) => new NaiveReq(pool), spec.scenario !== 'coldstart');
 
 export const dataloader: ImplFactory = (spec) => poolImpl(spec.originUrl, (pool) => new LoaderReq(pool), spec.scenario !== 'coldstart');
+
+export const join: ImplFactory = (spec) => poolImpl(spec.originUrl, (pool) => new JoinReq(pool), spec.scenario !== 'coldstart');
 
 /**
  * The memory reference of target 4: the rows the batch job reads, fetched set-wise straight from MariaDB

@@ -6,12 +6,13 @@ import type { IncludeNode } from './include.js';
 import { group, relationValue } from './load-relation.js';
 import { Mode } from './mode.js';
 import type { TreeLevel } from './origin.js';
-import type { CompiledKey, CompiledRelation } from './schema.js';
+import type { CompiledEntity, CompiledKey, CompiledRelation } from './schema.js';
 import type { ViewState } from './view-state.js';
 
-/** What one origin level stands for: the relation it loads, and where its parent keys come from. */
+/** What one origin level stands for: the relation it loads (none: roots by key), and where its parent keys come from. */
 interface LevelPlan {
-  readonly rel: CompiledRelation;
+  readonly rel: CompiledRelation | undefined;
+  readonly entity: CompiledEntity;
   /** Parent keys given (the top of an origin subtree), or the index of the parent level. */
   readonly keys?: readonly KeyValue[];
   readonly parent?: number;
@@ -24,9 +25,19 @@ interface LevelPlan {
  * levels' rows and marks are merged in one cache transaction; the view's loaders are primed, so awaiting
  * any included relation afterwards sends nothing.
  */
-export async function loadTree(view: ViewState, roots: readonly EntityObject[], nodes: readonly IncludeNode[], mode: Mode): Promise<void> {
+export async function loadTree(
+  view: ViewState,
+  roots: readonly EntityObject[],
+  nodes: readonly IncludeNode[],
+  mode: Mode,
+  fetchRoots?: { readonly entity: CompiledEntity; readonly keys: readonly KeyValue[] },
+): Promise<void> {
   const levels: TreeLevel[] = [];
   const plans: LevelPlan[] = [];
+
+  const below = (parent: IncludeNode | undefined, children: readonly IncludeNode[], index: number): void => {
+    for (const child of children) if (parent === undefined || !isInverse(parent, child)) addOrigin(child, { parent: index });
+  };
 
   const addOrigin = (node: IncludeNode, source: { keys: readonly KeyValue[] } | { parent: number }): void => {
     const size = view.core.batchSize;
@@ -47,9 +58,21 @@ export async function loadTree(view: ViewState, roots: readonly EntityObject[], 
       ...(keys === undefined ? {} : { keys }),
       ...(from === undefined ? {} : { from }),
     });
-    plans.push({ rel, ...(keys === undefined ? {} : { keys }), ...('parent' in source ? { parent: source.parent } : {}) });
-    for (const child of node.children) addOrigin(child, { parent: index });
+    plans.push({ rel, entity: rel.target, ...(keys === undefined ? {} : { keys }), ...('parent' in source ? { parent: source.parent } : {}) });
+    below(node, node.children, index);
   };
+
+  if (fetchRoots !== undefined && fetchRoots.keys.length > 0) {
+    // Roots not in the view or the cache are the first level of the same round trip.
+    const { entity, keys } = fetchRoots;
+    for (let i = 0; i < keys.length; i += view.core.batchSize) {
+      const chunk = keys.slice(i, i + view.core.batchSize);
+      const index = levels.length;
+      levels.push({ entity, where: entity.key, keys: chunk });
+      plans.push({ rel: undefined, entity, keys: chunk });
+      below(undefined, nodes, index);
+    }
+  }
 
   const walk = async (parents: readonly EntityObject[], children: readonly IncludeNode[]): Promise<void> => {
     await Promise.all(
@@ -73,14 +96,13 @@ export async function loadTree(view: ViewState, roots: readonly EntityObject[], 
     );
   };
 
-  await walk(roots, nodes);
+  if (roots.length > 0) await walk(roots, nodes);
   if (levels.length === 0) return;
 
   const rowsByLevel = await view.core.selectTree(levels);
   const loadedAt = Date.now();
   const batches: MergeBatch[] = [];
-  const askedByLevel: KeyValue[][] = [];
-  const primes: (() => void)[] = [];
+  const adopts: (() => () => void)[] = [];
   for (let i = 0; i < levels.length; i++) {
     const plan = plans[i] as LevelPlan;
     const rel = plan.rel;
@@ -88,25 +110,39 @@ export async function loadTree(view: ViewState, roots: readonly EntityObject[], 
     const asked =
       plan.keys !== undefined
         ? [...plan.keys]
-        : distinct((rowsByLevel[plan.parent as number] as Row[]).map(parentColumns(rel).of));
-    askedByLevel.push(asked);
+        : distinct((rowsByLevel[plan.parent as number] as Row[]).map(parentColumns(rel as CompiledRelation).of));
     if (asked.length === 0) continue;
-    if (rel.kind === 'belongsTo') {
-      const found = new Set(rows.map((r) => rel.target.key.of(r)));
+    // Keys derived at the origin were asked of nothing else: all misses of the cache.
+    if (rel !== undefined && plan.parent !== undefined) view.core.count(rel.kind === 'belongsTo' ? rel.target.name : rel.id, 0, asked.length);
+    if (rel === undefined || rel.kind === 'belongsTo') {
+      const entity = plan.entity;
+      const found = new Set(rows.map((r) => entity.key.of(r)));
       const absentKeys = asked.filter((k) => !found.has(k));
-      batches.push({ entity: rel.target, rows, loadedAt, entityKeys: asked, absentKeys });
-      view.adopt(rel.target, rows, true);
-      primes.push(() => view.markAbsent(rel.target, absentKeys));
+      batches.push({ entity, rows, loadedAt, entityKeys: asked, absentKeys });
+      adopts.push(() => {
+        view.adopt(entity, rows, true);
+        return () => view.markAbsent(entity, absentKeys);
+      });
       continue;
     }
-    const groups = new Map<KeyValue, EntityObject[]>();
-    group(view, rel, rows, true, groups, new Set());
     batches.push({ entity: rel.target, rows, loadedAt, relation: { rel, keys: asked } });
-    primes.push(() => {
-      for (const key of asked) view.primeRelation(rel, key, relationValue(rel, groups.get(key)));
+    adopts.push(() => {
+      const groups = new Map<KeyValue, EntityObject[]>();
+      group(view, rel, rows, true, groups, new Set());
+      return () => {
+        for (const key of asked) view.primeRelation(rel, key, relationValue(rel, groups.get(key)));
+      };
     });
   }
-  await view.core.cache.merge(batches);
+  // The cache writes on its own thread while the view takes the rows in; the view answers from them once
+  // they are written.
+  const merged = view.core.cache.merge(batches);
+  let primes: (() => void)[];
+  try {
+    primes = adopts.map((adopt) => adopt());
+  } finally {
+    await merged;
+  }
   for (const prime of primes) prime();
 }
 
@@ -142,6 +178,21 @@ async function takeKnown(view: ViewState, rel: CompiledRelation, keys: readonly 
     else if (s.value !== null && typeof s.value === 'object') next.push(s.value as EntityObject);
   });
   return rest;
+}
+
+/**
+ * Whether `child` leads straight back to the parent objects of `parent`'s rows (Post.comments then
+ * Comment.post): its targets are then already in the view, and the origin is not asked for them again.
+ */
+function isInverse(parent: IncludeNode, child: IncludeNode): boolean {
+  const p = parent.rel;
+  const c = child.rel;
+  if (c.kind !== 'belongsTo' || child.children.length > 0) return false;
+  if ((p.kind !== 'hasMany' && p.kind !== 'hasOne') || p.through !== undefined) return false;
+  if (c.source !== p.target || c.target !== p.source) return false;
+  const a = c.foreignKey.columns;
+  const b = p.foreignKey.columns;
+  return a.length === b.length && a.every((col, i) => col.name === b[i]?.name);
 }
 
 /** The columns of a parent row that hold the key a relation is looked up by. */

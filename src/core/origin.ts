@@ -57,6 +57,8 @@ export interface Origin {
   selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]>;
   /** Runs caller-written SQL with bound parameters, read-only; rows as the driver returns them. */
   raw(sql: string, params: readonly unknown[]): Promise<Row[]>;
+  /** Opens its connections now (all of them), so the first lookups do not pay for connecting. */
+  warmUp?(): Promise<void>;
   /** Asks the driver to give up on a statement after `ms` (the store also stops waiting then). */
   setTimeout?(ms: number): void;
   /** Reports each statement it sends (the store forwards them as `query` events). */

@@ -219,6 +219,20 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
   }
 
   /**
+   * Opens every connection the origin may use (its pool's, and those reserved for one-trip tree loads)
+   * now, instead of on first use: over a slow network a connection costs several round trips, which the
+   * first requests of a server would otherwise pay. Optional; resolves at once without an origin.
+   *
+   * @example
+   * await store.open();
+   * await store.warmUp(); // then report ready
+   */
+  async warmUp(): Promise<void> {
+    if (this.#state !== 'open') throw new NotLiveError('cannot warm up: the store is not open');
+    await this.#origin?.warmUp?.();
+  }
+
+  /**
    * Checks the cache: every completeness mark backed by the rows it stands for, and the file's integrity.
    *
    * @example

@@ -100,9 +100,9 @@ export class ViewState {
 
   /** `view.X(key, { include })`. */
   async lookupWith(entity: CompiledEntity, key: unknown, options: ({ include?: object } & PreloadOptions) | undefined): Promise<EntityObject> {
-    const obj = await this.lookup(entity, key);
-    if (options?.include !== undefined) await this.preload([obj], options.include, options);
-    return obj;
+    // With an include tree it is a `many` of one key, so the entity travels in the tree's round trip.
+    if (options?.include !== undefined) return (await this.many(entity, [key], options))[0] as EntityObject;
+    return this.lookup(entity, key);
   }
 
   /** `view.X.many(keys)`: one batch; results in key order; missing keys reject together (or give null). */
@@ -110,7 +110,9 @@ export class ViewState {
     this.assertLive(`look up ${entity.name}`);
     if (!Array.isArray(keys)) throw new TypeError(`${entity.name}.many: expected an array of keys, got ${describe(keys)}`);
     const normalized = keys.map((k) => normalizeKey(entity, k));
-    const results = await this.#entityLoader(entity, this.mode).loadMany(normalized);
+    const results = options.include !== undefined && this.#oneTrip(options.strategy, compileInclude(entity, options.include))
+      ? await this.#rootsWithTree(entity, normalized, compileInclude(entity, options.include))
+      : await this.#entityLoader(entity, this.mode).loadMany(normalized);
     const missing: KeyValue[] = [];
     const out: (EntityObject | null)[] = new Array(results.length);
     for (let i = 0; i < results.length; i++) {
@@ -122,8 +124,52 @@ export class ViewState {
       else out[i] = r as EntityObject;
     }
     if (missing.length > 0 && options.nullForMissing !== true) throw new NotFoundError(entity.name, missing.map((k) => displayKey(entity, k)));
-    if (options.include !== undefined) await this.preload(out.filter((o): o is EntityObject => o !== null), options.include, options);
+    if (options.include !== undefined && !(results as { treeLoaded?: boolean }).treeLoaded) {
+      await this.preload(out.filter((o): o is EntityObject => o !== null), options.include, options);
+    }
     return out;
+  }
+
+  /** Whether an include tree can go to the origin in one round trip under the view's mode. */
+  #oneTrip(strategy: PreloadOptions['strategy'], nodes: readonly IncludeNode[]): boolean {
+    const s = strategy ?? 'tree';
+    if (s !== 'tree' && s !== 'levels') throw new TypeError(`preload: strategy must be "tree" or "levels", got ${describe(s)}`);
+    const mode = this.mode;
+    return s === 'tree' && this.core.canTree && (mode === Mode.FRESHEN || mode === Mode.PREFER_CACHE) && everyNode(nodes, (n) => capMode(mode, n.rel.mode) === mode);
+  }
+
+  /**
+   * `many(keys, { include })` in one round trip: roots the view holds or the cache answers are taken from
+   * there, and the rest are fetched as the first level of the include tree's own round trip.
+   */
+  async #rootsWithTree(entity: CompiledEntity, keys: readonly KeyValue[], nodes: readonly IncludeNode[]): Promise<(EntityObject | Error)[] & { treeLoaded: true }> {
+    const mode = this.mode;
+    const known = this.known[entity.index] as Map<KeyValue, EntityObject>;
+    const absent = this.absent[entity.index] as Map<KeyValue, boolean>;
+    const wanted = new Set<KeyValue>();
+    for (const key of keys) {
+      const gone = absent.get(key);
+      const knownAbsent = gone !== undefined && (mode !== Mode.FRESHEN || gone);
+      if (!knownAbsent && this.#held(entity, key, mode) === undefined) wanted.add(key);
+    }
+    let fetch = [...wanted];
+    if (mode !== Mode.FRESHEN && fetch.length > 0) {
+      const notBefore = entity.maxAge === undefined ? undefined : Date.now() - entity.maxAge;
+      const read = await this.core.cache.readEntities(entity, fetch, notBefore);
+      this.adopt(entity, read.rows, false);
+      this.markAbsent(entity, read.absentKeys, false);
+      fetch = fetch.filter((k) => !known.has(k) && !absent.has(k));
+      this.core.count(entity.name, wanted.size - fetch.length, fetch.length);
+    } else this.core.count(entity.name, 0, fetch.length);
+    const fetching = new Set(fetch);
+    const roots = new Set<EntityObject>();
+    for (const key of keys) {
+      const obj = known.get(key);
+      if (obj !== undefined && !fetching.has(key)) roots.add(obj);
+    }
+    await this.core.track(loadTree(this, [...roots], nodes, mode, { entity, keys: fetch }));
+    const out = keys.map((key): EntityObject | Error => known.get(key) ?? new NotFoundError(entity.name, [displayKey(entity, key)]));
+    return Object.assign(out, { treeLoaded: true as const });
   }
 
   /**
@@ -139,13 +185,7 @@ export class ViewState {
     const entity = this.#entityOf(objects[0], 'preload');
     for (const o of objects) if (this.#entityOf(o, 'preload') !== entity) throw new TypeError(`preload: all entities must be of one kind; got ${entity.name} and ${o[ENTITY].name}`);
     const nodes = compileInclude(entity, include);
-    const mode = this.mode;
-    const oneTrip =
-      strategy === 'tree' &&
-      this.core.canTree &&
-      (mode === Mode.FRESHEN || mode === Mode.PREFER_CACHE) &&
-      everyNode(nodes, (n) => capMode(mode, n.rel.mode) === mode);
-    if (oneTrip) await this.core.track(loadTree(this, objects, nodes, mode));
+    if (this.#oneTrip(strategy, nodes)) await this.core.track(loadTree(this, objects, nodes, this.mode));
     else await this.#preloadLevel(objects, nodes);
   }
 

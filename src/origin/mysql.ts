@@ -21,6 +21,8 @@ export function mysqlOrigin(source: MysqlOriginSource): Origin {
 
 /** Per-query options so values decode the same on a pool the caller configured differently. */
 const QUERY_OPTIONS = { supportBigNumbers: true, timezone: 'Z' } as const;
+/** Connections reserved for one-trip tree loads (the only ones allowed multiple statements). */
+const TREE_CONNECTIONS = 2;
 const POOL_DEFAULTS: mysql.PoolOptions = {
   ...QUERY_OPTIONS,
   jsonStrings: true,
@@ -227,6 +229,24 @@ class MysqlOrigin implements Origin {
     });
   }
 
+  /** A caller's pool is the caller's to connect: only the pools this origin made are warmed. */
+  async warmUp(): Promise<void> {
+    const pool = this.#pool;
+    if (pool === undefined) throw new Error(`${this.description} is not open`);
+    if (!this.#owned) return;
+    // Each connection is held until a ping comes back, so its session setup is done too when this resolves.
+    const one = (p: mysql.Pool) =>
+      new Promise<mysql.PoolConnection>((resolve, reject) => p.getConnection((e, c) => (e ? reject(e) : resolve(c)))).then(
+        (c) => new Promise<mysql.PoolConnection>((resolve, reject) => c.ping((e) => (e ? (c.destroy(), reject(e)) : resolve(c)))),
+      );
+    const connect = (p: mysql.Pool, n: number) =>
+      Promise.all(Array.from({ length: n }, () => one(p))).then((conns) => {
+        for (const c of conns) c.release();
+      });
+    const limit = (p: mysql.Pool) => (p as unknown as { config?: { connectionLimit?: number } }).config?.connectionLimit ?? 1;
+    await Promise.all([connect(pool, limit(pool)), connect(this.#treePool(), TREE_CONNECTIONS)]);
+  }
+
   /** Only a pool this origin made can have the multiple-statement connections a one-trip tree needs. */
   treeInOneRoundTrip(): boolean {
     return typeof this.#source === 'string' || !(isPool(this.#source) || isPool((this.#source as { pool?: unknown }).pool));
@@ -234,7 +254,7 @@ class MysqlOrigin implements Origin {
 
   #treePool(): mysql.Pool {
     if (this.#trees === undefined) {
-      const pool = mysql.createPool({ ...this.#options, multipleStatements: true, connectionLimit: 2, maxIdle: 2 });
+      const pool = mysql.createPool({ ...this.#options, multipleStatements: true, connectionLimit: TREE_CONNECTIONS, maxIdle: TREE_CONNECTIONS });
       pool.on('connection', (conn) => {
         conn.query('SET SESSION TRANSACTION READ ONLY', () => undefined);
       });
