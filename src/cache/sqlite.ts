@@ -54,6 +54,8 @@ const ENCODERS: Readonly<Partial<Record<ColumnType, Encoder>>> = {
 /** A write waiting for the next group commit. */
 interface QueuedWrite {
   readonly op: (db: SqliteConnection) => Promise<unknown>;
+  /** One statement, atomic by itself: alone in its group it needs no BEGIN and COMMIT around it. */
+  readonly single: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -291,9 +293,9 @@ export class SqliteCacheStore implements CacheStore {
    * commit: many concurrent batches, one transaction); if that group fails, each is retried in a
    * transaction of its own, so one bad write fails only its caller. Writes are idempotent upserts.
    */
-  #transact<T>(op: (db: SqliteConnection) => Promise<T>): Promise<T> {
+  #transact<T>(op: (db: SqliteConnection) => Promise<T>, single = false): Promise<T> {
     const done = new Promise<T>((resolve, reject) => {
-      this.#queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ op, single, resolve: resolve as (value: unknown) => void, reject });
     });
     this.#kick();
     return done;
@@ -333,6 +335,10 @@ export class SqliteCacheStore implements CacheStore {
       }
     }
     for (const w of group) {
+      if (w.single) {
+        await w.op(db).then(w.resolve, w.reject);
+        continue;
+      }
       try {
         await db.run('BEGIN IMMEDIATE');
         const result = await w.op(db);
@@ -419,6 +425,7 @@ export class SqliteCacheStore implements CacheStore {
     const now = Date.now();
     const rows = await this.#transact((db) =>
       db.all<{ key: unknown }>(CLAIM_SQL, [kind, this.#owner, now + (this.#options.claimMs ?? 30000), param, now, markKind, markedSince]),
+      true,
     );
     if (rows.length === keys.length) return [...keys];
     const claimed = new Set(rows.map((r) => r.key));
@@ -428,7 +435,7 @@ export class SqliteCacheStore implements CacheStore {
   async release(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[]): Promise<void> {
     if (!this.#shared || keys.length === 0) return;
     const param = key === undefined ? JSON.stringify(keys) : keysParam(key, keys, false);
-    await this.#transact((db) => db.run(RELEASE_SQL, [kind, param, this.#owner]));
+    await this.#transact((db) => db.run(RELEASE_SQL, [kind, param, this.#owner]), true);
   }
 
   async verify(): Promise<VerifyReport> {
