@@ -249,7 +249,7 @@ describe('many() and preload', { skip }, () => {
     await assert.rejects(view.A.many([1], { include: { bs: { cs: { nope: true } } } as never }), (e: unknown) => e instanceof TypeError && /nope/.test(e.message));
   });
 
-  it('300 parents: still one origin statement per level (default batchSize 1000)', async () => {
+  it('300 parents: still one origin statement per level (under the default batchSize)', async () => {
     await using store = await online(Mode.FRESHEN);
     await using view = store.view();
     const step = await measure(db, store, async () => {

@@ -24,7 +24,7 @@ export interface StoreOptions {
   cache: CacheStore;
   /** The default mode of views. Default: `FRESHEN` (`OFFLINE` when there is no origin). */
   mode?: Mode;
-  /** Most keys in one origin statement; larger batches are split. Default 1000. */
+  /** Most keys in one origin statement (and in one cache statement); larger batches are split. Default 5000. */
   batchSize?: number;
   /** Most statements running on the origin at once, across all views. Default 4. */
   originConcurrency?: number;
@@ -100,7 +100,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
       throw new TypeError(`createStore: expected a schema from defineSchema(), got ${describe(schema)}`);
     }
     if (options === null || typeof options !== 'object') throw new TypeError(`createStore: expected options, got ${describe(options)}`);
-    const { origin = null, cache, mode, batchSize = 1000, originConcurrency = 4, originTimeoutMs = 30000 } = options;
+    const { origin = null, cache, mode, batchSize = 5000, originConcurrency = 4, originTimeoutMs = 30000 } = options;
     if (typeof originTimeoutMs !== 'number' || !(originTimeoutMs > 0)) throw new TypeError(`createStore: originTimeoutMs must be a positive number of ms, got ${describe(originTimeoutMs)}`);
     this.#timeoutMs = originTimeoutMs;
     origin?.setTimeout?.(originTimeoutMs);

@@ -4,8 +4,8 @@
  * DataLoader gives each loader its own window and resolves each batch as soon as it is done. With several
  * loaders (one per entity, relation and mode), lookups of different kinds then come back at different
  * times, the callers that wait on them drift apart, and the next lookups of a kind arrive spread over many
- * windows: 1,000 concurrent tasks of three steps each, which a lock-step schedule serves in 22 origin
- * statements, took 1,200 this way. So every loader of a view is dispatched in the same window, and the
+ * windows: 1,000 concurrent tasks of ten lookups each (and their parents), which a lock-step schedule
+ * serves in 22 origin statements, took 1,200 this way. So every loader of a view is dispatched in the same window, and the
  * batches dispatched together answer together: the callers move on in step, and their next lookups meet
  * in the next window again.
  */
