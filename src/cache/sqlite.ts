@@ -4,7 +4,8 @@ import type { CacheStore, EntityRead, MergeBatch, QueryKey, RecordedQuery, Relat
 import { DECODERS, decodeRows, planDecode, type DecodePlan, type Decoder, type KeyValue, type Row } from '../core/codec.js';
 import type { ColumnType, CompiledColumn, CompiledEntity, CompiledRelation, CompiledSchema } from '../core/schema.js';
 import { keysParam, type CompiledKey } from '../core/key.js';
-import { inKeys, keyEquals, quoteSqlite as q, SqliteConnection } from '../sqlite/connection.js';
+import { inKeys, keyEquals, quoteSqlite as q, type SqliteConnection } from '../sqlite/connection.js';
+import { NodeSqlite3Connection } from '../sqlite/node-sqlite3.js';
 
 /** Options of {@link sqliteCache}. */
 export interface SqliteCacheOptions {
@@ -137,7 +138,7 @@ export class SqliteCacheStore implements CacheStore {
   }
 
   async open(schema: CompiledSchema): Promise<void> {
-    const db = await SqliteConnection.open(this.#filename);
+    const db = await NodeSqlite3Connection.open(this.#filename);
     db.listener = this.#listener;
     const { busyTimeoutMs = 10000, cacheSizeKiB = 65536, synchronous = 'NORMAL' } = this.#options;
     try {
@@ -515,7 +516,7 @@ export class SqliteCacheStore implements CacheStore {
       });
     }
     if (this.#reader === undefined) {
-      this.#reader = await SqliteConnection.open(this.#filename, true);
+      this.#reader = await NodeSqlite3Connection.open(this.#filename, true);
       await this.#reader.exec('PRAGMA query_only = ON');
       this.#reader.listener = this.#listener;
     }
