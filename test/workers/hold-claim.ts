@@ -10,7 +10,8 @@
  *
  * Either way it then hangs until killed.
  */
-import { Mode, mysqlOrigin, openStore, sqliteCache } from 'asyncdbview';
+import { Mode, mysqlOrigin, openStore } from 'asyncdbview';
+import { testCache } from '../helpers/cache-driver.js';
 import { openSqlite } from '../helpers/sqlite.js';
 import { treeSchema } from '../helpers/tree.js';
 
@@ -22,7 +23,7 @@ const config = JSON.parse(process.argv[2] as string) as Config;
 setInterval(() => undefined, 60_000); // hang until killed
 
 if (config.how === 'query') {
-  const store = await openStore(treeSchema, { origin: mysqlOrigin(config.url), cache: sqliteCache(config.file, { claimMs: config.claimMs }), mode: Mode.PREFER_CACHE });
+  const store = await openStore(treeSchema, { origin: mysqlOrigin(config.url), cache: testCache(config.file, { claimMs: config.claimMs }), mode: Mode.PREFER_CACHE });
   store.on('query', (e) => {
     if (e.target === 'cache' && e.sql.includes('INTO adbv_fetching') && e.error === undefined) process.stdout.write(`claimed ${e.rows}\n`);
   });
@@ -32,7 +33,7 @@ if (config.how === 'query') {
   });
 } else {
   // Let a store make the file's tables, then write the claims as another process would.
-  const store = await openStore(treeSchema, { origin: null, cache: sqliteCache(config.file) });
+  const store = await openStore(treeSchema, { origin: null, cache: testCache(config.file) });
   await store.close();
   const db = await openSqlite(config.file);
   await db.exec('PRAGMA busy_timeout = 10000');
