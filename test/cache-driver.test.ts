@@ -352,6 +352,21 @@ describe('cache drivers: stores and processes sharing one cache file', { skip },
     tmp.remove();
   });
 
+  for (const driver of DRIVERS) {
+    it(`${driver}: two stores opening one new file at the same moment, 200 times: both open (switching to WAL is retried)`, async () => {
+      const failures: string[] = [];
+      for (let i = 0; i < 200; i++) {
+        const file = tmp.file(`open-${driver}-${i}.db`);
+        const opened = await Promise.allSettled([0, 1].map(() => openStore(treeSchema, { origin: null, cache: sqliteCache(file, { driver }) })));
+        for (const o of opened) {
+          if (o.status === 'fulfilled') await o.value.close();
+          else failures.push((o.reason as Error).message);
+        }
+      }
+      assert.deepEqual(failures, []);
+    });
+  }
+
   it('two stores on better-sqlite3, one file, one process, 10 views each at once: no cache statement fails, right answers', async () => {
     // Each waits for the other's transaction without blocking the thread the other needs to commit.
     const file = tmp.file('one-process.db');

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { StatementListener } from '../core/events.js';
 import type { CacheStore, EntityRead, MergeBatch, QueryKey, RecordedQuery, RelationRead, VerifyReport } from '../core/cache-store.js';
@@ -165,11 +166,22 @@ export class SqliteCacheStore implements CacheStore {
     const { busyTimeoutMs = 10000, cacheSizeKiB = 65536, synchronous = 'NORMAL' } = this.#options;
     try {
       const memory = this.#filename === ':memory:' || this.#filename === '';
-      await db.exec(
+      const setup =
         `PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)};` +
-          (memory ? '' : 'PRAGMA journal_mode = WAL;') +
-          `PRAGMA synchronous = ${synchronous}; PRAGMA cache_size = ${-Math.trunc(cacheSizeKiB)}; PRAGMA temp_store = MEMORY;`,
-      );
+        (memory ? '' : 'PRAGMA journal_mode = WAL;') +
+        `PRAGMA synchronous = ${synchronous}; PRAGMA cache_size = ${-Math.trunc(cacheSizeKiB)}; PRAGMA temp_store = MEMORY;`;
+      // Switching a new file to WAL while another connection opens it too fails with SQLITE_BUSY at once:
+      // SQLite does not wait on that lock, busy timeout or not. The PRAGMAs are idempotent: try again.
+      const deadline = Date.now() + busyTimeoutMs;
+      for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+        try {
+          await db.exec(setup);
+          break;
+        } catch (error) {
+          if (!/^SQLITE_BUSY/.test(String((error as { code?: unknown }).code)) || Date.now() + delay > deadline) throw error;
+          await sleep(delay);
+        }
+      }
       await db.exec(
         'BEGIN IMMEDIATE;' +
           'CREATE TABLE IF NOT EXISTS adbv_meta (name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL) WITHOUT ROWID;' +
