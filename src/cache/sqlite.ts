@@ -13,7 +13,7 @@ export interface SqliteCacheOptions {
   /**
    * The package that runs SQLite. `'sqlite3'` (the default) is asynchronous: statements run on libuv's
    * thread pool and never block the event loop, which is what a server needs. `'better-sqlite3'` runs each
-   * statement synchronously on the calling thread: less overhead a statement, for batch jobs (warming,
+   * statement synchronously on the calling thread: less overhead per statement, for batch jobs (warming,
    * exports, scripts), but nothing else runs meanwhile, not even while SQLite waits up to `busyTimeoutMs`
    * for another process's write lock. Both read and write the same file format and values, so a file
    * written through one opens through the other.
@@ -51,7 +51,6 @@ export interface SqliteCacheOptions {
  */
 export function sqliteCache(filename = ':memory:', options: SqliteCacheOptions = {}): CacheStore {
   if (typeof filename !== 'string' || filename === '') throw new TypeError(`sqliteCache: expected a file name, got ${JSON.stringify(filename)}`);
-  checkSqliteDriver(options?.driver, 'sqliteCache');
   return new SqliteCacheStore(filename, options);
 }
 
