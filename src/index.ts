@@ -23,5 +23,6 @@ export type { MysqlOriginSource } from './origin/mysql.js';
 export { sqliteOrigin } from './origin/sqlite.js';
 export { sqliteCache } from './cache/sqlite.js';
 export type { SqliteCacheOptions } from './cache/sqlite.js';
+export type { SqliteDriver } from './sqlite/sqlite-driver.js';
 export { graphqlInclude } from './graphql-include.js';
 export type { ResolveInfoLike, IncludeTree } from './graphql-include.js';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   belongsTo, defineSchema, entity, hasMany, hasOne, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore, OriginError, SchemaError,
-  sqliteCache,
 } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { AB_TABLES, abSchema } from './helpers/ab-schema.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
@@ -139,7 +139,7 @@ describe('bad input: keys, injection and origin failures', { skip }, () => {
     const file = tmp.file('inject.db');
     const evil = ["1' OR '1'='1", "'; DROP TABLE a; --", "1); DROP TABLE k; --", '" OR ""="', 'x\\', "\\'; DROP TABLE b; --"];
     {
-      await using store = await openStore(kSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+      await using store = await openStore(kSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });
       await using view = store.view();
       for (const key of evil) {
         await assert.rejects(view.K(key), (error: unknown) => {
@@ -159,7 +159,7 @@ describe('bad input: keys, injection and origin failures', { skip }, () => {
     const [counts] = await db.admin.query('SELECT (SELECT COUNT(*) FROM a) AS a, (SELECT COUNT(*) FROM b) AS b, (SELECT COUNT(*) FROM k) AS k');
     assert.deepEqual((counts as Record<string, number>[]).map((r) => [Number(r.a), Number(r.b), Number(r.k)]), [[3, 4, 3]]);
     // The cache recorded them absent, as keys: offline they are NotFound, and its tables survive too.
-    await using offline = await openStore(kSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using offline = await openStore(kSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = offline.view();
     for (const key of evil) await assert.rejects(view.K(key), NotFoundError);
     assert.equal((await view.K("O'Brien \\ back")).label, 'quoted');
@@ -168,7 +168,7 @@ describe('bad input: keys, injection and origin failures', { skip }, () => {
   it('an origin where nothing listens: OriginError with the driver\'s message, nothing marked complete', async () => {
     const file = tmp.file('down.db');
     {
-      await using store = await openStore(abSchema, { origin: mysqlOrigin('mysql://root@127.0.0.1:1/nothing'), cache: sqliteCache(file), mode: Mode.PREFER_CACHE });
+      await using store = await openStore(abSchema, { origin: mysqlOrigin('mysql://root@127.0.0.1:1/nothing'), cache: testCache(file), mode: Mode.PREFER_CACHE });
       await using view = store.view();
       let driverMessage = '';
       await assert.rejects(view.A(1), (error: unknown) => {
@@ -187,7 +187,7 @@ describe('bad input: keys, injection and origin failures', { skip }, () => {
       assert.equal(store.stats.originQueries, before + 1);
       await assert.rejects(view.B(1), OriginError);
     }
-    await using offline = await openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using offline = await openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = offline.view();
     await assert.rejects(view.A(1), IsOfflineError);
     await assert.rejects(view.B(1), IsOfflineError);
@@ -197,7 +197,7 @@ describe('bad input: keys, injection and origin failures', { skip }, () => {
     const broken = await createTestDb(...AB_TABLES.filter((s) => !/\bb\b/.test(s)));
     try {
       const file = tmp.file('missing-b.db');
-      await using store = await openStore(abSchema, { origin: mysqlOrigin(broken.url), cache: sqliteCache(file), mode: Mode.PREFER_CACHE });
+      await using store = await openStore(abSchema, { origin: mysqlOrigin(broken.url), cache: testCache(file), mode: Mode.PREFER_CACHE });
       const view = store.view();
       const a1 = await view.A(1);
       assert.equal(a1.name, 'a1');
@@ -215,7 +215,7 @@ describe('bad input: keys, injection and origin failures', { skip }, () => {
 
       // Nothing about B was recorded: offline, B and A.bs are not in the cache (not "not found", not empty).
       {
-        await using offline = await openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+        await using offline = await openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
         await using ov = offline.view();
         await assert.rejects(ov.B(1), IsOfflineError);
         const oa1 = await ov.A(1);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Mode, mysqlOrigin, openStore, sqliteCache } from 'asyncdbview';
+import { Mode, mysqlOrigin, openStore } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { AB_TABLES, abSchema } from './helpers/ab-schema.js';
 import { measure } from './helpers/measure.js';
 import { countSelects, createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
@@ -20,7 +21,7 @@ describe('batching', { skip }, () => {
   });
 
   it('lookups of one kind in one tick become one origin statement, then one per level', async () => {
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(tmp.file('batch.db')), mode: Mode.FRESHEN });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(tmp.file('batch.db')), mode: Mode.FRESHEN });
     await using view = store.view();
     const { value: as, selects } = await countSelects(db, () => Promise.all([view.A(1), view.A(2), view.A(3)]));
     assert.equal(selects, 1);
@@ -45,7 +46,7 @@ describe('batching', { skip }, () => {
    */
   async function singleKeyPattern(): Promise<{ entity: number; relation: number }> {
     // A file cache like the tests below: its origin batches also claim and release the fetch (other processes may share it).
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(tmp.file(`pattern-${Math.random()}.db`)), mode: Mode.PREFER_CACHE });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(tmp.file(`pattern-${Math.random()}.db`)), mode: Mode.PREFER_CACHE });
     await using view = store.view();
     const a = await measure(db, store, () => view.A(2));
     const bs = await measure(db, store, () => a.value.bs);
@@ -60,11 +61,11 @@ describe('batching', { skip }, () => {
     const file = tmp.file('mixed.db');
     {
       // Warm the cache with A 1 only (not its relation).
-      await using warm = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+      await using warm = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });
       await using view = warm.view();
       assert.equal((await view.A(1)).name, 'a1');
     }
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.PREFER_CACHE });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.PREFER_CACHE });
     await using view = store.view();
     // Each chain asks for its relation as soon as its own A resolves: if the cached A 1 resolved before
     // A 2 and A 3 (which need the origin), A 1's relation would go out in a batch of its own.
@@ -90,12 +91,12 @@ describe('batching', { skip }, () => {
     const pattern = await singleKeyPattern();
     const file = tmp.file('mixed-rel.db');
     {
-      await using warm = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+      await using warm = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });
       await using view = warm.view();
       const a1 = await view.A(1);
       assert.equal((await a1.bs).length, 3);
     }
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.PREFER_CACHE });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.PREFER_CACHE });
     await using view = store.view();
     const as = await measure(db, store, () => Promise.all([view.A(1), view.A(2), view.A(3)]));
     assert.equal(as.selects, 1, 'A 2 and A 3 in one origin SELECT; A 1 from the cache');
@@ -120,7 +121,7 @@ describe('batching', { skip }, () => {
     const bValues = Array.from({ length: PARENTS * 3 }, (_, i) => `(${i + 1}, 'b${i + 1}', ${(i % PARENTS) + 1})`).join(', ');
     const big = await createTestDb(AB_TABLES[0] as string, AB_TABLES[1] as string, `INSERT INTO a VALUES ${aValues}`, `INSERT INTO b VALUES ${bValues}`);
     try {
-      await using store = await openStore(abSchema, { origin: mysqlOrigin(big.url), cache: sqliteCache(), mode: Mode.FRESHEN });
+      await using store = await openStore(abSchema, { origin: mysqlOrigin(big.url), cache: testCache(), mode: Mode.FRESHEN });
       await using view = store.view();
       const keys = Array.from({ length: PARENTS }, (_, i) => i + 1);
       const as = await measure(big, store, () => Promise.all(keys.map((k) => view.A(k))));
@@ -151,7 +152,7 @@ describe('batching', { skip }, () => {
   });
 
   it('chained lookups over many parents: one statement per level, however the chains interleave', async () => {
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(), mode: Mode.FRESHEN });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(), mode: Mode.FRESHEN });
     await using view = store.view();
     const { value, selects } = await countSelects(db, () =>
       Promise.all([3, 1, 2, 1].map((k) => view.A(k).then((a) => a.bs).then((bs) => Promise.all(bs.map((b) => view.B(b.id)))))),

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  belongsTo, createStore, defineSchema, entity, hasMany, hasOne, IsOfflineError, Mode, mysqlOrigin, openStore, sqliteCache,
+  belongsTo, createStore, defineSchema, entity, hasMany, hasOne, IsOfflineError, Mode, mysqlOrigin, openStore,
 } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { AB_TABLES, abSchema } from './helpers/ab-schema.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { openSqlite } from './helpers/sqlite.js';
@@ -40,7 +41,7 @@ describe('cache schema', { skip }, () => {
 
   /** Loads A 1..3 with their bs (and b.a) through a FRESHEN store into `file`. */
   async function warm(file: string): Promise<void> {
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });
     await using view = store.view();
     const as = await Promise.all([view.A(1), view.A(2), view.A(3)]);
     const groups = await Promise.all(as.map((a) => a.bs));
@@ -50,7 +51,7 @@ describe('cache schema', { skip }, () => {
 
   it('after open, the cache file has one table per entity, with the schema\'s columns, plus ever_loaded', async () => {
     const file = tmp.file('tables.db');
-    const store = createStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file) });
+    const store = createStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file) });
     await store.open();
     try {
       const f = await openSqlite(file, true);
@@ -84,7 +85,7 @@ describe('cache schema', { skip }, () => {
       Post: entity({ table: 'blog_posts', key: 'id', columns: { id: 'bigint', by: 'text', body: 'json' }, relations: {} }),
     });
     {
-      await using _store = await openStore(schema, { origin: null, cache: sqliteCache(file) });
+      await using _store = await openStore(schema, { origin: null, cache: testCache(file) });
     }
     const f = await openSqlite(file, true);
     try {
@@ -116,7 +117,7 @@ describe('cache schema', { skip }, () => {
     const file = tmp.file('reopen.db');
     await warm(file);
     for (let round = 0; round < 2; round++) {
-      await using store = await openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+      await using store = await openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
       await using view = store.view();
       const a1 = await view.A(1);
       assert.equal(a1.name, 'a1');
@@ -139,7 +140,7 @@ describe('cache schema', { skip }, () => {
     const file = tmp.file('changed.db');
     await warm(file);
     {
-      await using store = await openStore(abSchemaBExtra, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+      await using store = await openStore(abSchemaBExtra, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
       await using view = store.view();
       // B's rows and marks are gone.
       await assert.rejects(view.B(1), IsOfflineError);
@@ -171,14 +172,14 @@ describe('cache schema', { skip }, () => {
     const origin = await createTestDb(...AB_TABLES, 'ALTER TABLE b ADD COLUMN extra VARCHAR(20) NULL', "UPDATE b SET extra = CONCAT('x', id)");
     try {
       {
-        await using store = await openStore(abSchemaBExtra, { origin: mysqlOrigin(origin.url), cache: sqliteCache(file), mode: Mode.PREFER_CACHE });
+        await using store = await openStore(abSchemaBExtra, { origin: mysqlOrigin(origin.url), cache: testCache(file), mode: Mode.PREFER_CACHE });
         await using view = store.view();
         const a1 = await view.A(1);
         assert.equal(store.stats.originQueries, 0, 'A 1 still came from the cache');
         assert.deepEqual((await a1.bs).map((b) => b.extra), ['x1', 'x2', 'x3']);
         assert.equal(store.stats.originQueries, 1, 'A.bs had to go to the origin');
       }
-      await using store = await openStore(abSchemaBExtra, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+      await using store = await openStore(abSchemaBExtra, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
       await using view = store.view();
       const a1 = await view.A(1);
       assert.deepEqual((await a1.bs).map((b) => [b.id, b.extra]), [[1, 'x1'], [2, 'x2'], [3, 'x3']]);
@@ -186,7 +187,7 @@ describe('cache schema', { skip }, () => {
       await assert.rejects(view.B(4), IsOfflineError);
       // Going back to the old schema is a change again: B is dropped once more.
       await store.close();
-      await using old = await openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+      await using old = await openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
       await using oldView = old.view();
       await assert.rejects(oldView.B(2), IsOfflineError);
       assert.equal((await oldView.A(2)).name, 'a2');
@@ -202,7 +203,7 @@ describe('cache schema', { skip }, () => {
       A: entity({ table: 'a', key: 'id', columns: { id: 'integer', name: 'text' }, relations: { bs: hasMany('B', 'a_id') } }),
       B: entity({ table: 'b', key: 'id', columns: { id: 'integer', name: 'json', a_id: 'integer' }, relations: {} }),
     });
-    await using store = await openStore(retyped, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using store = await openStore(retyped, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = store.view();
     await assert.rejects(view.B(1), IsOfflineError);
     assert.equal((await view.A(1)).name, 'a1');

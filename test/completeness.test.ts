@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  belongsTo, defineSchema, entity, hasMany, hasOne, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore, sqliteCache,
+  belongsTo, defineSchema, entity, hasMany, hasOne, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore,
 } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { AB_TABLES, abSchema } from './helpers/ab-schema.js';
 import { everLoadedKeys, queryCacheFile } from './helpers/cache-file.js';
 import { measure } from './helpers/measure.js';
@@ -57,7 +58,7 @@ describe('completeness', { skip }, () => {
       "INSERT INTO profile VALUES (1, 'bio of a1')",
     );
     // The online loads everything below relies on.
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });
     await using view = store.view();
     const [a1, a3, a4] = await Promise.all([view.A(1), view.A(3), view.A(4)]);
     assert.equal(a4.name, 'a4');
@@ -83,7 +84,7 @@ describe('completeness', { skip }, () => {
   });
 
   it('offline: a relation recorded complete with no rows is an empty array, not an error', async () => {
-    await using store = await openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using store = await openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = store.view();
     assert.equal(view.mode, Mode.OFFLINE);
     const a3 = await view.A(3);
@@ -95,7 +96,7 @@ describe('completeness', { skip }, () => {
   });
 
   it('offline: rows reached only through a relation are answered by key', async () => {
-    await using store = await openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using store = await openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = store.view();
     const b2 = await view.B(2);
     assert.equal(b2.name, 'b2');
@@ -103,7 +104,7 @@ describe('completeness', { skip }, () => {
   });
 
   it('offline: a key recorded absent is NotFoundError, a key never asked is IsOfflineError', async () => {
-    await using store = await openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using store = await openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = store.view();
     await assert.rejects(view.B(99), (e: unknown) => e instanceof NotFoundError && e.entity === 'B' && e.keys.length === 1 && e.keys[0] === 99);
     await assert.rejects(view.B(98), IsOfflineError);
@@ -116,7 +117,7 @@ describe('completeness', { skip }, () => {
   });
 
   it('offline: a relation never loaded is IsOfflineError (hasMany, hasOne, belongsTo)', async () => {
-    await using store = await openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using store = await openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = store.view();
     const [a1, a4, b4] = await Promise.all([view.A(1), view.A(4), view.B(4)]);
     await assert.rejects(a4.bs, IsOfflineError, 'A 4 was loaded but never its relation');
@@ -125,7 +126,7 @@ describe('completeness', { skip }, () => {
   });
 
   it('offline: with offlineFallback, a relation never loaded gives the fallback; a complete one its value', async () => {
-    await using store = await openStore(fallbackSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using store = await openStore(fallbackSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = store.view();
     const [a1, a3, a4, b4, b1] = await Promise.all([view.A(1), view.A(3), view.A(4), view.B(4), view.B(1)]);
     assert.equal(await a4.bs, NO_BS);
@@ -142,7 +143,7 @@ describe('completeness', { skip }, () => {
   });
 
   it('an online store in an OFFLINE view answers like the offline store, with no origin statement', async () => {
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.OFFLINE });
     await using view = store.view();
     const step = await measure(db, store, async () => {
       const a3 = await view.A(3);
@@ -158,7 +159,7 @@ describe('completeness', { skip }, () => {
   it('a hasOne whose target is keyed by the foreign key: no row is null offline too', async () => {
     const pfile = tmp.file('profile.db');
     {
-      await using online = await openStore(profileSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(pfile), mode: Mode.FRESHEN });
+      await using online = await openStore(profileSchema, { origin: mysqlOrigin(db.url), cache: testCache(pfile), mode: Mode.FRESHEN });
       await using view = online.view();
       const [a1, a3] = await Promise.all([view.A(1), view.A(3)]);
       const [p1, p3] = await Promise.all([a1.profile, a3.profile]);
@@ -166,7 +167,7 @@ describe('completeness', { skip }, () => {
       assert.equal(p3, null, 'online: A 3 has no profile');
     }
     assert.deepEqual(await everLoadedKeys(pfile, 'A.profile'), [1, 3]);
-    await using offline = await openStore(profileSchema, { origin: null, cache: sqliteCache(pfile), mode: Mode.OFFLINE });
+    await using offline = await openStore(profileSchema, { origin: null, cache: testCache(pfile), mode: Mode.OFFLINE });
     await using view = offline.view();
     const [a1, a3] = await Promise.all([view.A(1), view.A(3)]);
     assert.equal((await a1.profile)?.bio, 'bio of a1');

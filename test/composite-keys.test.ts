@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import {
-  belongsTo, defineSchema, entity, hasMany, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore, sqliteCache,
+  belongsTo, defineSchema, entity, hasMany, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore,
 } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { measure } from './helpers/measure.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
@@ -55,8 +56,8 @@ describe('composite keys', { skip }, () => {
   });
   after(() => tmp.remove());
 
-  const online = (mode: Mode = Mode.FRESHEN) => openStore(schema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode });
-  const offline = () => openStore(schema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+  const online = (mode: Mode = Mode.FRESHEN) => openStore(schema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode });
+  const offline = () => openStore(schema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
 
   it('keys as arrays in key order or as objects: one object per row, one statement for three keys', async () => {
     await using store = await online();

@@ -5,7 +5,8 @@ import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Mode, openStore, sqliteCache } from 'asyncdbview';
+import { Mode, openStore } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { abSchema } from './helpers/ab-schema.js';
 import { openSqlite } from './helpers/sqlite.js';
 import { tempDir } from './helpers/tmp.js';
@@ -148,7 +149,7 @@ describe('crash safety: a worker merging large batches is SIGKILLed at random mo
   async function check(killNo: number): Promise<{ marks: number }> {
     const wal = `${cacheFile}-wal`;
     if (existsSync(wal) && statSync(wal).size > 0) tally.walAtReopen++;
-    await using store = await openStore(abSchema, { origin: null, cache: sqliteCache(cacheFile), mode: Mode.OFFLINE });
+    await using store = await openStore(abSchema, { origin: null, cache: testCache(cacheFile), mode: Mode.OFFLINE });
     const report = await store.verify();
     assert.deepEqual(report.problems, [], `after kill ${killNo}: verify() finds no problem`);
     assert.equal(report.ok, true);

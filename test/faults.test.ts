@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import {
-  belongsTo, defineSchema, entity, hasMany, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore, OriginError, sqliteCache,
-  type Store,
+  belongsTo, defineSchema, entity, hasMany, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore, OriginError, type Store,
 } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { AB_TABLES, abSchema } from './helpers/ab-schema.js';
 import { everLoadedKeys, queryCacheFile } from './helpers/cache-file.js';
 import { measure } from './helpers/measure.js';
@@ -109,11 +109,11 @@ describe('origin faults through a TCP proxy', { skip }, () => {
   const origin = () =>
     mysqlOrigin({ host: '127.0.0.1', port: proxy.port, user: MYSQL_USER, password: MYSQL_PASSWORD || undefined, database: db.name });
   const open = (file: string, mode: Mode, originTimeoutMs?: number) =>
-    openStore(abSchema, { origin: origin(), cache: sqliteCache(file), mode, ...(originTimeoutMs === undefined ? {} : { originTimeoutMs }) });
+    openStore(abSchema, { origin: origin(), cache: testCache(file), mode, ...(originTimeoutMs === undefined ? {} : { originTimeoutMs }) });
 
   /** An OFFLINE store on the same file: what the cache holds complete, and nothing else. */
   async function offlineAnswers(file: string, fn: (view: ReturnType<Store<typeof abSchema.entities>['view']>) => Promise<void>): Promise<void> {
-    await using offline = await openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using offline = await openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = offline.view();
     await fn(view);
     const report = await offline.verify();
@@ -175,7 +175,7 @@ describe('origin faults through a TCP proxy', { skip }, () => {
 
   it('a cut in one chunk of a batch split at batchSize: the cut key is not marked, and no key is marked without its rows', async () => {
     const file = cacheFile();
-    await using store = await openStore(abSchema, { origin: origin(), cache: sqliteCache(file), mode: Mode.FRESHEN, batchSize: 1 });
+    await using store = await openStore(abSchema, { origin: origin(), cache: testCache(file), mode: Mode.FRESHEN, batchSize: 1 });
     await using view = store.view();
     const [a1, a10, a11] = await Promise.all([view.A(1), view.A(10), view.A(11)]);
     proxy.cutAfter(64 * 1024);
@@ -332,7 +332,7 @@ describe('OFFLINE_FALLBACK', { skip }, () => {
    * its own, so the store under test has no load of its own to share (finished loads are shared for a while).
    */
   async function warm(file: string): Promise<void> {
-    await using store = await openStore(staleSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+    await using store = await openStore(staleSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });
     await using view = store.view();
     const [a1, a2, a3] = await Promise.all([view.A(1), view.A(2), view.A(3)]);
     await Promise.all([a1.bs, a3.bs, a1.bsOr]);
@@ -342,7 +342,7 @@ describe('OFFLINE_FALLBACK', { skip }, () => {
   }
 
   it('origin reachable: behaves as PREFER_CACHE (complete lookups from the cache, no statement; the rest from the origin; no fallback)', async () => {
-    await using store = await openStore(abSchema, { origin: origin(), cache: sqliteCache(cacheFile()), mode: Mode.OFFLINE_FALLBACK });
+    await using store = await openStore(abSchema, { origin: origin(), cache: testCache(cacheFile()), mode: Mode.OFFLINE_FALLBACK });
     {
       await using w = store.view({ mode: Mode.FRESHEN });
       const [a1, a3] = await Promise.all([w.A(1), w.A(3)]);
@@ -374,7 +374,7 @@ describe('OFFLINE_FALLBACK', { skip }, () => {
     it(`origin unreachable (${fault}): lookup by lookup, what the cache holds is answered and counted as a fallback, the rest IsOfflineError or the relation's offlineFallback`, async () => {
       const file = cacheFile();
       const timeout = fault === 'stall' ? { originTimeoutMs: 300 } : {};
-      await using store = await openStore(staleSchema, { origin: origin(), cache: sqliteCache(file), mode: Mode.OFFLINE_FALLBACK, ...timeout });
+      await using store = await openStore(staleSchema, { origin: origin(), cache: testCache(file), mode: Mode.OFFLINE_FALLBACK, ...timeout });
       await warm(file);
       await delay(STALE_MS + 50); // A and A.bs marks are now older than maxAge: they ask the origin first
       const events: { kind: string; lookups: number; cause: unknown }[] = [];
@@ -438,7 +438,7 @@ describe('OFFLINE_FALLBACK', { skip }, () => {
 
   it('fallbacks count the lookups answered from the cache, not those that then fail IsOfflineError', async () => {
     const file = cacheFile();
-    await using store = await openStore(staleSchema, { origin: origin(), cache: sqliteCache(file), mode: Mode.OFFLINE_FALLBACK });
+    await using store = await openStore(staleSchema, { origin: origin(), cache: testCache(file), mode: Mode.OFFLINE_FALLBACK });
     await warm(file);
     await delay(STALE_MS + 50);
     const events: { kind: string; lookups: number }[] = [];
@@ -453,7 +453,7 @@ describe('OFFLINE_FALLBACK', { skip }, () => {
   });
 
   it('an origin that answers with an error is not unreachable: no fallback, the OriginError is raised', async () => {
-    await using store = await openStore(staleSchema, { origin: origin(), cache: sqliteCache(cacheFile()), mode: Mode.OFFLINE_FALLBACK });
+    await using store = await openStore(staleSchema, { origin: origin(), cache: testCache(cacheFile()), mode: Mode.OFFLINE_FALLBACK });
     await using view = store.view();
     const error = await view.query('B', { tag: 'bad', sql: 'SELECT * FROM no_such_table WHERE id = ?', params: [1] }).then(
       () => assert.fail('a query on a missing table cannot succeed'),

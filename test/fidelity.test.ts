@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { belongsTo, defineSchema, entity, hasMany, Mode, mysqlOrigin, openStore, sqliteCache, type EntityOf, type View } from 'asyncdbview';
+import { belongsTo, defineSchema, entity, hasMany, Mode, mysqlOrigin, openStore, type EntityOf, type View } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -113,7 +114,7 @@ describe('type fidelity (MariaDB → origin read → SQLite cache → offline re
     const file = tmp.file('fidelity.db');
     let online: Record<string, unknown>[];
     {
-      await using store = await openStore(schema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+      await using store = await openStore(schema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });
       await using view = store.view();
       online = (await Promise.all(IDS.map((id) => view.F(id)))).map(plain);
       assert.equal(store.stats.originQueries, 1);
@@ -123,7 +124,7 @@ describe('type fidelity (MariaDB → origin read → SQLite cache → offline re
       checkTypes(row);
     }
 
-    await using offline = await openStore(schema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using offline = await openStore(schema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = offline.view();
     const cached = (await Promise.all(IDS.map((id) => view.F(id)))).map(plain);
     for (const row of cached) {
@@ -135,7 +136,7 @@ describe('type fidelity (MariaDB → origin read → SQLite cache → offline re
 
   it('values read from the cache by PREFER_CACHE in the same store equal the origin values', async () => {
     const file = tmp.file('fidelity-prefer.db');
-    await using store = await openStore(schema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+    await using store = await openStore(schema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });
     const first = store.view();
     const online = (await Promise.all(IDS.map((id) => first.F(id)))).map(plain);
     first.close();
@@ -173,11 +174,11 @@ describe('type fidelity (MariaDB → origin read → SQLite cache → offline re
       assert.equal(c2, cs[1], `${where}: C by key is the object the relation gave`);
     };
     {
-      await using store = await openStore(schema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+      await using store = await openStore(schema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });
       await using view = store.view();
       await check(view, 'online');
     }
-    await using offline = await openStore(schema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using offline = await openStore(schema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = offline.view();
     await check(view, 'offline');
   });

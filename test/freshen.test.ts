@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
-import { IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore, sqliteCache } from 'asyncdbview';
+import { IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { AB_TABLES, abSchema } from './helpers/ab-schema.js';
 import { everLoadedKeys } from './helpers/cache-file.js';
 import { measure } from './helpers/measure.js';
@@ -19,7 +20,7 @@ describe('FRESHEN tells the truth', { skip }, () => {
     db = await createTestDb(...AB_TABLES);
     file = tmp.file(`freshen-${++n}.db`);
     // Warm the cache: A 1..3, their relations (hasMany and hasOne), B 99 absent.
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });
     await using view = store.view();
     const as = await Promise.all([view.A(1), view.A(2), view.A(3)]);
     await Promise.all([...as.map((a) => a.bs), ...as.map((a) => a.b)]);
@@ -30,8 +31,8 @@ describe('FRESHEN tells the truth', { skip }, () => {
   });
   after(() => tmp.remove());
 
-  const online = (mode: Mode = Mode.FRESHEN) => openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode });
-  const offline = () => openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+  const online = (mode: Mode = Mode.FRESHEN) => openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode });
+  const offline = () => openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
 
   it('a column changed at the origin: FRESHEN sees the new value, and so does an OFFLINE store afterwards', async () => {
     await db.exec("UPDATE a SET name = 'a1 renamed' WHERE id = 1", "UPDATE b SET name = 'b2 renamed' WHERE id = 2");

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Mode, mysqlOrigin, openStore, sqliteCache } from 'asyncdbview';
+import { Mode, mysqlOrigin, openStore } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { blogSchema } from '../examples/blog-schema.js';
 import { startServer } from '../examples/graphql/server.js';
 import { blogTables, blogTree } from './helpers/blog.js';
@@ -61,7 +62,7 @@ describe('GraphQL example (graphql-js + graphql-http on node:http)', { skip }, (
   }
 
   it('answers a three-level tree over HTTP from a root resolver that preloads its selection set, a view per request', async () => {
-    await using store = await openStore(blogSchema, { origin: viaProxy(), cache: sqliteCache(cacheFile), mode: Mode.FRESHEN });
+    await using store = await openStore(blogSchema, { origin: viaProxy(), cache: testCache(cacheFile), mode: Mode.FRESHEN });
     const server = await startServer({ store, port: 0 });
     try {
       assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
@@ -98,7 +99,7 @@ describe('GraphQL example (graphql-js + graphql-http on node:http)', { skip }, (
   });
 
   it('a three-level query reaches the origin in exactly one round trip, counted at a TCP proxy', async () => {
-    await using store = await openStore(blogSchema, { origin: viaProxy(), cache: sqliteCache(tmp.file('wire.db')), mode: Mode.FRESHEN });
+    await using store = await openStore(blogSchema, { origin: viaProxy(), cache: testCache(tmp.file('wire.db')), mode: Mode.FRESHEN });
     const server = await startServer({ store, port: 0 });
     try {
       // Cold: each of the origin's two pools (lookups, trees) opens a connection and sets it read-only first.
@@ -125,7 +126,7 @@ describe('GraphQL example (graphql-js + graphql-http on node:http)', { skip }, (
   });
 
   it('answers the same request from the cache file alone with a PREFER_CACHE store: nothing sent to the origin', async () => {
-    await using store = await openStore(blogSchema, { origin: viaProxy(), cache: sqliteCache(cacheFile), mode: Mode.PREFER_CACHE });
+    await using store = await openStore(blogSchema, { origin: viaProxy(), cache: testCache(cacheFile), mode: Mode.PREFER_CACHE });
     const server = await startServer({ store, port: 0 });
     try {
       const { value, sent } = await onWire(() => ask(server.url, QUERY));

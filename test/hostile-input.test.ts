@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import {
-  belongsTo, defineSchema, entity, hasMany, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore, OriginError, sqliteCache,
-  type Store,
+  belongsTo, defineSchema, entity, hasMany, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore, OriginError, type Store,
 } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { measure } from './helpers/measure.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { openSqlite } from './helpers/sqlite.js';
@@ -91,8 +91,8 @@ describe('hostile and odd input', { skip }, () => {
     tmp.remove();
   });
 
-  const online = (file: string, mode: Mode = Mode.FRESHEN) => openStore(schema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode });
-  const offline = (file: string) => openStore(schema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+  const online = (file: string, mode: Mode = Mode.FRESHEN) => openStore(schema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode });
+  const offline = (file: string) => openStore(schema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
   async function verified(store: Store<S>): Promise<void> {
     const report = await store.verify();
     assert.deepEqual(report.problems, []);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { belongsTo, defineSchema, entity, hasMany, hasOne, Mode, mysqlOrigin, openStore, sqliteCache, type View } from 'asyncdbview';
+import { belongsTo, defineSchema, entity, hasMany, hasOne, Mode, mysqlOrigin, openStore, type View } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { AB_TABLES, abSchema } from './helpers/ab-schema.js';
 import { measure } from './helpers/measure.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
@@ -85,7 +86,7 @@ describe('identity', { skip }, () => {
   });
 
   it('one object per row however it is reached: view.B, a.bs, a.b and b.a', async () => {
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(tmp.file('one.db')), mode: Mode.FRESHEN });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(tmp.file('one.db')), mode: Mode.FRESHEN });
     await using view = store.view();
     const a = await view.A(1);
     const bs = await a.bs;
@@ -109,7 +110,7 @@ describe('identity', { skip }, () => {
   });
 
   it('one object per row when the row is first reached by key, then through relations', async () => {
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(tmp.file('bykey.db')), mode: Mode.FRESHEN });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(tmp.file('bykey.db')), mode: Mode.FRESHEN });
     await using view = store.view();
     const [b2, b4] = await Promise.all([view.B(2), view.B(4)]);
     const [a1, a2] = await Promise.all([b2.a, b4.a]);
@@ -125,12 +126,12 @@ describe('identity', { skip }, () => {
   it('one object per row from the cache too (OFFLINE store)', async () => {
     const file = tmp.file('cached-identity.db');
     {
-      await using online = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+      await using online = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });
       await using view = online.view();
       const a = await view.A(1);
       await Promise.all([a.bs, a.b]);
     }
-    await using offline = await openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using offline = await openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = offline.view();
     const a = await view.A(1);
     const bs = await a.bs;
@@ -145,7 +146,7 @@ describe('identity', { skip }, () => {
   });
 
   it('different views give different objects for the same row', async () => {
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(tmp.file('views.db')), mode: Mode.PREFER_CACHE });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(tmp.file('views.db')), mode: Mode.PREFER_CACHE });
     await using v1 = store.view();
     await using v2 = store.view();
     const a1 = await v1.A(1);
@@ -162,7 +163,7 @@ describe('identity', { skip }, () => {
   });
 
   it('hasMany is ordered by the target key, whatever the insertion order', async () => {
-    await using store = await openStore(orderedSchema, { origin: mysqlOrigin(ordered.url), cache: sqliteCache(), mode: Mode.FRESHEN });
+    await using store = await openStore(orderedSchema, { origin: mysqlOrigin(ordered.url), cache: testCache(), mode: Mode.FRESHEN });
     await using view = store.view();
     const [a1, a2] = await Promise.all([view.A(1), view.A(2)]);
     const [bs1, bs2] = await Promise.all([a1.byKey, a2.byKey]);
@@ -210,7 +211,7 @@ describe('identity', { skip }, () => {
 
     let fromOrigin: Record<string, unknown>;
     {
-      await using online = await openStore(orderedSchema, { origin: mysqlOrigin(ordered.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+      await using online = await openStore(orderedSchema, { origin: mysqlOrigin(ordered.url), cache: testCache(file), mode: Mode.FRESHEN });
       await using view = online.view();
       fromOrigin = await read(view);
       // From the same store's cache, through a PREFER_CACHE view: no origin statement.
@@ -221,7 +222,7 @@ describe('identity', { skip }, () => {
     }
     assert.deepEqual(fromOrigin, expected, 'order from the origin (FRESHEN)');
 
-    await using offline = await openStore(orderedSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using offline = await openStore(orderedSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = offline.view();
     assert.deepEqual(await read(view), expected, 'order from the cache (OFFLINE store)');
   });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2';
-import { createStore, Mode, mysqlOrigin, NotLiveError, openStore, sqliteCache, type EntityOf, type Store, type View } from 'asyncdbview';
+import { createStore, Mode, mysqlOrigin, NotLiveError, openStore, type EntityOf, type Store, type View } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { AB_TABLES, abSchema } from './helpers/ab-schema.js';
 import { createTestDb, MYSQL_HOST, MYSQL_PORT, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
@@ -30,7 +31,7 @@ describe('lifecycle', { skip }, () => {
   });
 
   it('store.view() before open() throws NotLiveError', async () => {
-    const store = createStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(tmp.file('before-open.db')) });
+    const store = createStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(tmp.file('before-open.db')) });
     assert.equal(store.isOpen, false);
     assert.throws(() => store.view(), NotLiveError);
     await store.open();
@@ -41,14 +42,14 @@ describe('lifecycle', { skip }, () => {
   });
 
   it('store.view() after close() throws NotLiveError', async () => {
-    const store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(tmp.file('after-close.db')) });
+    const store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(tmp.file('after-close.db')) });
     await store.close();
     assert.equal(store.isOpen, false);
     assert.throws(() => store.view(), NotLiveError);
   });
 
   it('open() on a closed store rejects with NotLiveError', async () => {
-    const store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(tmp.file('reopen.db')) });
+    const store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(tmp.file('reopen.db')) });
     await store.close();
     await assert.rejects(store.open(), NotLiveError);
     // Also a store closed before it was ever opened.
@@ -59,7 +60,7 @@ describe('lifecycle', { skip }, () => {
   });
 
   it('after view.close(), lookups, column reads and relation reads raise NotLiveError', async () => {
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(tmp.file('view-close.db')), mode: Mode.FRESHEN });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(tmp.file('view-close.db')), mode: Mode.FRESHEN });
     const view = store.view();
     const a = await view.A(1);
     const [b] = await a.bs;
@@ -87,7 +88,7 @@ describe('lifecycle', { skip }, () => {
   });
 
   it('objects of a live view raise NotLiveError once the store is closed', async () => {
-    const store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(tmp.file('store-close.db')) });
+    const store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(tmp.file('store-close.db')) });
     const view = store.view();
     const a = await view.A(1);
     await store.close();
@@ -96,7 +97,7 @@ describe('lifecycle', { skip }, () => {
   });
 
   it('a lookup whose origin statement is in flight when the store closes resolves or rejects with NotLiveError', async () => {
-    const store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(tmp.file('in-flight.db')), mode: Mode.FRESHEN });
+    const store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(tmp.file('in-flight.db')), mode: Mode.FRESHEN });
     const view = store.view();
     const a1 = await view.A(1);
     const started = store.stats.originQueries;
@@ -121,7 +122,7 @@ describe('lifecycle', { skip }, () => {
     let outerView: View<AB> | undefined;
     let a: EntityOf<AB, 'A'> | undefined;
     {
-      await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(tmp.file('using.db')) });
+      await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(tmp.file('using.db')) });
       await using view = store.view();
       outerStore = store;
       outerView = view;

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Mode, mysqlOrigin, openStore, sqliteCache } from 'asyncdbview';
+import { Mode, mysqlOrigin, openStore } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { blogSchema } from '../examples/blog-schema.js';
 import { blogTables } from './helpers/blog.js';
 import { countSelects, createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
@@ -88,7 +89,7 @@ describe('lock-step batching across kinds', { skip }, () => {
       const expected = lockStep(tasks);
       // Sanity: the plan is one where drifting callers would cost more than one round per level.
       assert.ok(expected >= 6 && expected < 40, `plan's lock-step count ${expected}`);
-      await using store = await openStore(blogSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(tmp.file(`lock-${mode}.db`)), mode });
+      await using store = await openStore(blogSchema, { origin: mysqlOrigin(db.url), cache: testCache(tmp.file(`lock-${mode}.db`)), mode });
       await using view = store.view();
       let sum = 0;
       const { selects } = await countSelects(db, () =>

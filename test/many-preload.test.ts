@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  belongsTo, defineSchema, entity, hasMany, Mode, mysqlOrigin, NotFoundError, openStore, sqliteCache, type EntityOf,
+  belongsTo, defineSchema, entity, hasMany, Mode, mysqlOrigin, NotFoundError, openStore, type EntityOf,
 } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { measure } from './helpers/measure.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
@@ -72,7 +73,7 @@ describe('many() and preload', { skip }, () => {
   });
 
   const online = (mode: Mode, file = cacheFile(), batchSize?: number) =>
-    openStore(schema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode, ...(batchSize === undefined ? {} : { batchSize }) });
+    openStore(schema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode, ...(batchSize === undefined ? {} : { batchSize }) });
 
   it('many(): one batch, entities in key order, the view\'s objects', async () => {
     await using store = await online(Mode.FRESHEN);
@@ -151,7 +152,7 @@ describe('many() and preload', { skip }, () => {
       assert.equal(read.selects, 0);
       assert.equal(read.cacheQueries, 0, 'not even the cache is asked');
       // And the cache holds it complete: an offline store answers the whole tree.
-      await using off = await openStore(schema, { origin: null, cache: sqliteCache(tmp.file(`preload-${n}.db`)), mode: Mode.OFFLINE });
+      await using off = await openStore(schema, { origin: null, cache: testCache(tmp.file(`preload-${n}.db`)), mode: Mode.OFFLINE });
       assert.deepEqual(await tree(await off.view().A.many([1, 2, 3], { include: { bs: { cs: { d: true } } } })), SMALL_TREE);
     });
   }
@@ -179,7 +180,7 @@ describe('many() and preload', { skip }, () => {
       assert.equal(read.selects, 0);
       assert.equal(read.cacheQueries, 0);
     }
-    await using store = await openStore(schema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using store = await openStore(schema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = store.view();
     const as = await view.A.many([1, 2, 3], { include: { bs: { cs: { d: true } } } });
     const before = store.stats.cacheQueries;

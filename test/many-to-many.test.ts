@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
-import { defineSchema, entity, IsOfflineError, manyToMany, Mode, mysqlOrigin, openStore, sqliteCache } from 'asyncdbview';
+import { defineSchema, entity, IsOfflineError, manyToMany, Mode, mysqlOrigin, openStore } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { queryCacheFile } from './helpers/cache-file.js';
 import { measure } from './helpers/measure.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
@@ -48,8 +49,8 @@ describe('manyToMany', { skip }, () => {
   });
   after(() => tmp.remove());
 
-  const online = (mode: Mode = Mode.FRESHEN) => openStore(schema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode });
-  const offline = () => openStore(schema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+  const online = (mode: Mode = Mode.FRESHEN) => openStore(schema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode });
+  const offline = () => openStore(schema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
 
   it('one origin statement per batch, ordered by the target key, one object per tag', async () => {
     await using store = await online();

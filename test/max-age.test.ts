@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { belongsTo, defineSchema, entity, hasMany, Mode, mysqlOrigin, openStore, sqliteCache } from 'asyncdbview';
+import { belongsTo, defineSchema, entity, hasMany, Mode, mysqlOrigin, openStore } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { AB_TABLES } from './helpers/ab-schema.js';
 import { measure } from './helpers/measure.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
@@ -51,7 +52,7 @@ describe('maxAge', { skip }, () => {
   after(() => tmp.remove());
 
   function online(mode: Mode) {
-    return openStore(schema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode });
+    return openStore(schema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode });
   }
 
   it('PREFER_CACHE: fresh lookups come from the cache; older than maxAge they go to the origin; the rest never age', async () => {
@@ -130,7 +131,7 @@ describe('maxAge', { skip }, () => {
   it('OFFLINE ignores age', async () => {
     await sleep(WAIT);
     {
-      await using store = await openStore(schema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+      await using store = await openStore(schema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
       await using view = store.view();
       const a1 = await view.A(1);
       assert.equal(a1.name, 'a1');

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  belongsTo, defineSchema, entity, hasMany, hasOne, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore, sqliteCache,
+  belongsTo, defineSchema, entity, hasMany, hasOne, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore,
 } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { everLoadedKeys } from './helpers/cache-file.js';
 import { measure } from './helpers/measure.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
@@ -46,7 +47,7 @@ describe('missing rows', { skip }, () => {
   });
 
   it('view.B(absent) rejects NotFoundError online, naming the entity and the key', async () => {
-    await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(cacheFile()), mode: Mode.FRESHEN });
+    await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: testCache(cacheFile()), mode: Mode.FRESHEN });
     await using view = store.view();
     const step = await measure(db, store, () => view.B(99).then(() => undefined, (e: unknown) => e));
     assert.equal(step.selects, 1);
@@ -64,7 +65,7 @@ describe('missing rows', { skip }, () => {
   });
 
   it('in one batch, present and absent keys each get their own answer from one statement', async () => {
-    await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(cacheFile()), mode: Mode.FRESHEN });
+    await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: testCache(cacheFile()), mode: Mode.FRESHEN });
     await using view = store.view();
     const step = await measure(db, store, () => Promise.allSettled([view.B(1), view.B(99), view.B(2), view.B(98)]));
     assert.equal(step.selects, 1);
@@ -78,7 +79,7 @@ describe('missing rows', { skip }, () => {
   });
 
   it('a bad key fails its own lookup only, before any statement', async () => {
-    await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(cacheFile()), mode: Mode.FRESHEN });
+    await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: testCache(cacheFile()), mode: Mode.FRESHEN });
     await using view = store.view();
     const step = await measure(db, store, () => Promise.allSettled([view.B(1), view.B('1' as unknown as number)]));
     assert.equal(step.selects, 1);
@@ -90,13 +91,13 @@ describe('missing rows', { skip }, () => {
   it('offline: NotFoundError if the absence was recorded, IsOfflineError if the key was never asked', async () => {
     const file = cacheFile();
     {
-      await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+      await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });
       await using view = store.view();
       await Promise.allSettled([view.B(1), view.B(99), view.A(77)]);
     }
     assert.deepEqual(await everLoadedKeys(file, 'B'), [1, 99]);
     assert.deepEqual(await everLoadedKeys(file, 'A'), [77]);
-    await using store = await openStore(nullableSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using store = await openStore(nullableSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = store.view();
     await assert.rejects(view.B(99), (e: unknown) => e instanceof NotFoundError && e.entity === 'B' && e.keys[0] === 99);
     await assert.rejects(view.A(77), (e: unknown) => e instanceof NotFoundError && e.entity === 'A' && e.keys[0] === 77);
@@ -107,7 +108,7 @@ describe('missing rows', { skip }, () => {
 
   it('PREFER_CACHE trusts a recorded absence; FRESHEN asks again and finds a row inserted since', async () => {
     const file = cacheFile();
-    await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.PREFER_CACHE });
+    await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.PREFER_CACHE });
     {
       await using view = store.view();
       await assert.rejects(view.B(50), NotFoundError);
@@ -125,7 +126,7 @@ describe('missing rows', { skip }, () => {
         assert.equal(step.selects, 1);
         assert.equal(step.value.name, 'b50');
       }
-      await using off = await openStore(nullableSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+      await using off = await openStore(nullableSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
       assert.equal((await off.view().B(50)).a_id, 2, 'offline: the absence mark was replaced by the row');
     } finally {
       await db.exec('DELETE FROM b WHERE id = 50');
@@ -133,7 +134,7 @@ describe('missing rows', { skip }, () => {
   });
 
   it('a belongsTo whose foreign key is NULL is null, with no statement at all', async () => {
-    await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(cacheFile()), mode: Mode.FRESHEN });
+    await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: testCache(cacheFile()), mode: Mode.FRESHEN });
     await using view = store.view();
     const b2 = await view.B(2);
     assert.equal(b2.a_id, null);
@@ -147,10 +148,10 @@ describe('missing rows', { skip }, () => {
   it('a belongsTo whose foreign key is NULL is null offline too, not IsOfflineError', async () => {
     const file = cacheFile();
     {
-      await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+      await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });
       await store.view().B(2);
     }
-    await using store = await openStore(nullableSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using store = await openStore(nullableSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = store.view();
     const b2 = await view.B(2);
     const before = store.stats.cacheQueries;
@@ -161,7 +162,7 @@ describe('missing rows', { skip }, () => {
   it('a belongsTo whose parent row does not exist rejects NotFoundError naming the parent', async () => {
     const file = cacheFile();
     {
-      await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+      await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });
       await using view = store.view();
       const b3 = await view.B(3);
       const step = await measure(db, store, () => b3.a.then(() => undefined, (e: unknown) => e));
@@ -170,7 +171,7 @@ describe('missing rows', { skip }, () => {
       assert.equal(step.value.entity, 'A');
       assert.deepEqual(step.value.keys, [42]);
     }
-    await using store = await openStore(nullableSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using store = await openStore(nullableSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = store.view();
     await assert.rejects((await view.B(3)).a, NotFoundError);
   });
@@ -178,7 +179,7 @@ describe('missing rows', { skip }, () => {
   it('relations with no rows: hasMany is an empty array, hasOne is null; a NULL foreign key belongs to no parent', async () => {
     const file = cacheFile();
     {
-      await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+      await using store = await openStore(nullableSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });
       await using view = store.view();
       const as = await Promise.all([view.A(1), view.A(2), view.A(3)]);
       const level = await measure(db, store, () => Promise.all(as.map((a) => a.bs)));
@@ -186,7 +187,7 @@ describe('missing rows', { skip }, () => {
       assert.deepEqual(level.value.map((bs) => bs.map((b) => b.id)), [[1], [], []]);
       assert.deepEqual(await Promise.all(as.map(async (a) => (await a.b)?.id ?? null)), [1, null, null]);
     }
-    await using store = await openStore(nullableSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using store = await openStore(nullableSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = store.view();
     const as = await Promise.all([view.A(1), view.A(2), view.A(3)]);
     assert.deepEqual((await Promise.all(as.map((a) => a.bs))).map((bs) => bs.map((b) => b.id)), [[1], [], []]);

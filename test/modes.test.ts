@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  belongsTo, defineSchema, entity, hasMany, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore, sqliteCache,
+  belongsTo, defineSchema, entity, hasMany, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore,
 } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { AB_TABLES, abSchema } from './helpers/ab-schema.js';
 import { measure } from './helpers/measure.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
@@ -38,7 +39,7 @@ describe('modes', { skip }, () => {
   });
 
   it('OFFLINE never touches the origin: what the cache lacks is IsOfflineError', async () => {
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(cacheFile()), mode: Mode.OFFLINE });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(cacheFile()), mode: Mode.OFFLINE });
     await using view = store.view();
     assert.equal(view.mode, Mode.OFFLINE);
     const cold = await measure(db, store, async () => {
@@ -71,7 +72,7 @@ describe('modes', { skip }, () => {
   });
 
   it('PREFER_CACHE answers complete lookups from the cache and goes to the origin for the rest', async () => {
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(cacheFile()), mode: Mode.PREFER_CACHE });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(cacheFile()), mode: Mode.PREFER_CACHE });
     {
       await using warm = store.view({ mode: Mode.FRESHEN });
       const [a1, a3] = await Promise.all([warm.A(1), warm.A(3)]);
@@ -113,7 +114,7 @@ describe('modes', { skip }, () => {
   });
 
   it('FRESHEN goes to the origin once per view', async () => {
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(cacheFile()), mode: Mode.FRESHEN });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(cacheFile()), mode: Mode.FRESHEN });
     await using view = store.view();
     const first = await measure(db, store, () => view.A(1));
     assert.equal(first.selects, 1);
@@ -142,7 +143,7 @@ describe('modes', { skip }, () => {
   });
 
   it('FRESHEN asks the origin for a row the view so far only has from the cache', async () => {
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(cacheFile()), mode: Mode.FRESHEN });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(cacheFile()), mode: Mode.FRESHEN });
     {
       await using warm = store.view();
       await warm.A(1);
@@ -157,7 +158,7 @@ describe('modes', { skip }, () => {
   });
 
   it('a relation mode caps a FRESHEN view (b.a in the quick-start schema is PREFER_CACHE)', async () => {
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(cacheFile()), mode: Mode.FRESHEN });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(cacheFile()), mode: Mode.FRESHEN });
     {
       await using warm = store.view();
       const a1 = await warm.A(1);
@@ -179,7 +180,7 @@ describe('modes', { skip }, () => {
   });
 
   it('a relation capped to OFFLINE never goes to the origin, even in a FRESHEN view', async () => {
-    await using store = await openStore(cappedSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(cacheFile()), mode: Mode.FRESHEN });
+    await using store = await openStore(cappedSchema, { origin: mysqlOrigin(db.url), cache: testCache(cacheFile()), mode: Mode.FRESHEN });
     await using view = store.view();
     const [a1, a2] = await Promise.all([view.A(1), view.A(2)]);
     const cold = await measure(db, store, async () => assert.rejects(a1.bs, IsOfflineError));
@@ -193,7 +194,7 @@ describe('modes', { skip }, () => {
   });
 
   it('view.mode can be changed on the fly and applies to later lookups', async () => {
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(cacheFile()), mode: Mode.FRESHEN });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(cacheFile()), mode: Mode.FRESHEN });
     await using view = store.view({ mode: Mode.OFFLINE });
     const offline = await measure(db, store, async () => assert.rejects(view.A(2), IsOfflineError));
     assert.equal(offline.selects, 0);
@@ -230,7 +231,7 @@ describe('modes', { skip }, () => {
   });
 
   it('store.view({ mode }) overrides the store mode; store.mode sets the default of later views', async () => {
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(cacheFile()), mode: Mode.FRESHEN });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(cacheFile()), mode: Mode.FRESHEN });
     assert.equal(store.mode, Mode.FRESHEN);
     await using plain = store.view();
     await using offline = store.view({ mode: Mode.OFFLINE });
@@ -255,7 +256,7 @@ describe('modes', { skip }, () => {
   });
 
   it('a store without an origin defaults to OFFLINE', async () => {
-    await using store = await openStore(abSchema, { origin: null, cache: sqliteCache() });
+    await using store = await openStore(abSchema, { origin: null, cache: testCache() });
     assert.equal(store.mode, Mode.OFFLINE);
     await using view = store.view({ mode: Mode.FRESHEN });
     await assert.rejects(view.A(1), IsOfflineError, 'even a FRESHEN view of a store without origin is offline');

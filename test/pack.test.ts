@@ -98,8 +98,9 @@ describe('the packed package', () => {
     assert.deepEqual(files.filter((f) => f.endsWith('.map')), []);
     const pkg = JSON.parse(readFileSync(join(project, 'node_modules', 'asyncdbview', 'package.json'), 'utf8'));
     assert.deepEqual(Object.keys(pkg.dependencies).sort(), ['dataloader', 'mysql2', 'p-limit', 'sqlite3']);
-    assert.deepEqual(pkg.peerDependenciesMeta, { debug: { optional: true } });
-    assert.equal(existsSync(join(project, 'node_modules', 'debug')), false, 'an optional peer is not installed');
+    assert.deepEqual(pkg.peerDependencies, { 'better-sqlite3': '^12', debug: '^4' });
+    assert.deepEqual(pkg.peerDependenciesMeta, { 'better-sqlite3': { optional: true }, debug: { optional: true } });
+    for (const peer of ['debug', 'better-sqlite3']) assert.equal(existsSync(join(project, 'node_modules', peer)), false, `the optional peer ${peer} is not installed`);
     assert.equal(readFileSync(join(project, 'node_modules', 'asyncdbview', 'dist', 'cli.js'), 'utf8').split('\n')[0], '#!/usr/bin/env node');
   });
 
@@ -115,6 +116,26 @@ describe('the packed package', () => {
     assert.deepEqual(diagnostics, []);
     const resolved = program.getSourceFiles().map((f) => f.fileName).find((f) => f.endsWith('asyncdbview/dist/index.d.ts'));
     assert.ok(resolved?.startsWith(project), `types come from the installed package: ${resolved}`);
+  });
+
+  it('without better-sqlite3 installed, choosing it fails at open with how to install it; the default driver works', async () => {
+    const script = join(project, 'drivers.mjs');
+    writeFileSync(script, `
+      import { defineSchema, entity, openStore, sqliteCache } from 'asyncdbview';
+      const schema = defineSchema({ A: entity({ table: 'a', key: 'id', columns: { id: 'integer' }, relations: {} }) });
+      const chosen = sqliteCache(':memory:', { driver: 'better-sqlite3' });
+      console.log('made');
+      await openStore(schema, { origin: null, cache: chosen }).then(() => console.log('opened'), (e) => console.log('rejected: ' + e.message));
+      const store = await openStore(schema, { origin: null, cache: sqliteCache(':memory:') });
+      console.log('default: ' + JSON.stringify(await store.cacheSql('SELECT 1 AS one')));
+      await store.close();
+    `);
+    const { stdout } = await exec(process.execPath, [script], { cwd: project });
+    assert.deepEqual(stdout.trim().split('\n'), [
+      'made',
+      "rejected: the cache driver 'better-sqlite3' needs the better-sqlite3 package, which is not installed: npm i better-sqlite3@12",
+      'default: [{"one":1}]',
+    ]);
   });
 
   it('runs the asyncdbview command from node_modules/.bin', async () => {

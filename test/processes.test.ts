@@ -1,69 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Mode, mysqlOrigin, openStore, sqliteCache } from 'asyncdbview';
+import { Mode, mysqlOrigin, openStore } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { queryCacheFile } from './helpers/cache-file.js';
 import { countSelects, createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { openSqlite } from './helpers/sqlite.js';
 import { tempDir } from './helpers/tmp.js';
 import { readTruth, rng, shuffle, treeSchema, treeTables, type Truth } from './helpers/tree.js';
+import { startWorker, type WorkerResult } from './helpers/worker-process.js';
 
 const skip = await mysqlSkipReason();
-
-/** A worker script (compiled with the tests) run as a child process; lines of its stdout can be awaited. */
-interface Worker {
-  readonly child: ChildProcess;
-  /** The first line starting with `prefix` (now or later), without the prefix. */
-  line(prefix: string): Promise<string>;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
-}
-
-function startWorker(script: string, config: object): Worker {
-  const path = fileURLToPath(new URL(`./workers/${script}`, import.meta.url));
-  const child = spawn(process.execPath, [path, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const seen: string[] = [];
-  const waiting: { prefix: string; resolve: (rest: string) => void }[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => {
-    seen.push(l);
-    for (const w of [...waiting]) {
-      if (l.startsWith(w.prefix)) {
-        waiting.splice(waiting.indexOf(w), 1);
-        w.resolve(l.slice(w.prefix.length).trim());
-      }
-    }
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr })),
-  );
-  return {
-    child,
-    exited,
-    line(prefix) {
-      const found = seen.find((l) => l.startsWith(prefix));
-      if (found !== undefined) return Promise.resolve(found.slice(prefix.length).trim());
-      return Promise.race([
-        new Promise<string>((resolve) => waiting.push({ prefix, resolve })),
-        exited.then(({ code, signal, stderr: err }) => {
-          throw new Error(`worker ${script} exited (${code ?? signal}) before printing "${prefix}": ${err}`);
-        }),
-      ]);
-    },
-  };
-}
-
-interface WorkerResult {
-  answers: Record<string, [string, [number, string, number][]] | null>;
-  sent: Record<string, number>;
-  statements: number;
-  originQueries: number;
-  errors: string[];
-  cacheErrors: string[];
-  ms: number;
-}
 
 /** Kills statements of `dbName` still running on the server (a killed worker's sleeping SELECT). */
 async function killRunning(db: TestDb): Promise<void> {
@@ -177,7 +125,7 @@ describe('several processes, one cache file', { skip }, () => {
 
   it('two stores on one file in one process, 20 views each at once: no cache statement fails (no SQLITE_BUSY)', async () => {
     const file = tmp.file('two-stores.db');
-    const stores = await Promise.all([0, 1].map(() => openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file, { busyTimeoutMs: 1000 }), mode: Mode.PREFER_CACHE })));
+    const stores = await Promise.all([0, 1].map(() => openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: testCache(file, { busyTimeoutMs: 1000 }), mode: Mode.PREFER_CACHE })));
     const cacheErrors: string[] = [];
     let slowest = { ms: 0, sql: '' };
     for (const s of stores) {
@@ -225,7 +173,7 @@ describe('several processes, one cache file', { skip }, () => {
       assert.equal((await worker.exited).signal, 'SIGKILL');
       assert.ok(Date.now() < claim.expires_at - 500, 'the claim is still live when the other process asks');
 
-      await using store = await openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file, { claimMs: 1500 }), mode: Mode.PREFER_CACHE });
+      await using store = await openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: testCache(file, { claimMs: 1500 }), mode: Mode.PREFER_CACHE });
       await using view = store.view();
       const rows = await view.query('A', { tag: 'slow', params: [1], sql: 'SELECT a.* FROM a WHERE a.id = ?' });
       const done = Date.now();
@@ -253,7 +201,7 @@ describe('several processes, one cache file', { skip }, () => {
       assert.deepEqual(claims.map((c) => c.key), [1, 2, 3]);
       const expiry = claims[0]!.expires_at;
 
-      await using store = await openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file, { claimMs: 1500 }), mode: Mode.PREFER_CACHE });
+      await using store = await openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: testCache(file, { claimMs: 1500 }), mode: Mode.PREFER_CACHE });
       await using view = store.view();
       const as = await view.A.many([1, 2, 3, 4]);
       assert.ok(Date.now() < expiry - 300, 'the A lookups are not blocked (no claim on them)');
@@ -285,7 +233,7 @@ describe('several processes, one cache file: races between a cache read and a cl
   it('a lookup another process completes between this process\'s cache read and its claim is not fetched again', async () => {
     const file = tmp.file('read-then-claim.db');
     const truth = await readTruth(db.admin);
-    await using store = await openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.PREFER_CACHE });
+    await using store = await openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.PREFER_CACHE });
     let other: WorkerResult | { failed: string } | undefined;
     store.on('query', (e) => {
       // Right after this store's cache read for A 7 misses, and before it claims A 7, another process runs
@@ -311,7 +259,7 @@ describe('several processes, one cache file: races between a cache read and a cl
   it("FRESHEN waiting on another process's claim takes only an answer merged after it asked, never the older cached one", async () => {
     const file = tmp.file('fresh-wait.db');
     {
-      await using warm = await openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+      await using warm = await openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });
       await using view = warm.view();
       assert.equal((await view.A(1)).name, 'a1');
       await (await view.A(2)).bs;
@@ -324,7 +272,7 @@ describe('several processes, one cache file: races between a cache read and a cl
     await claims.run("INSERT INTO adbv_fetching (kind, key, owner, expires_at) VALUES ('e:A', 1, 'other-process', ?), ('r:A.bs', 2, 'other-process', ?)", [until, until]);
     await claims.close();
 
-    await using store = await openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+    await using store = await openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });
     await using view = store.view();
     const t0 = Date.now();
     const a1 = await view.A(1);
@@ -363,7 +311,7 @@ describe('concurrent merges of the same rows and marks', { skip }, () => {
       const claimMs = round % 2 === 1 ? 0 : 30_000;
       const truth = await readTruth(db.admin);
       // A busy timeout of 3 s (not the default 10 s) so that a stall costs this test less.
-      const stores = await Promise.all([0, 1].map(() => openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file, { claimMs, busyTimeoutMs: 3000 }), mode: Mode.FRESHEN })));
+      const stores = await Promise.all([0, 1].map(() => openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: testCache(file, { claimMs, busyTimeoutMs: 3000 }), mode: Mode.FRESHEN })));
       const cacheErrors: string[] = [];
       let slowest = 0;
       for (const s of stores) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
-import { defineSchema, entity, hasMany, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore, sqliteCache } from 'asyncdbview';
+import { defineSchema, entity, hasMany, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { everLoadedKeys, queryCacheFile } from './helpers/cache-file.js';
 import { measure } from './helpers/measure.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
@@ -65,8 +66,8 @@ describe('custom queries', { skip }, () => {
   });
   after(() => tmp.remove());
 
-  const online = (mode: Mode = Mode.FRESHEN) => openStore(schema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode });
-  const offline = () => openStore(schema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+  const online = (mode: Mode = Mode.FRESHEN) => openStore(schema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode });
+  const offline = () => openStore(schema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
 
   it('runs on the origin, merges its rows into the cache and records the answer complete', async () => {
     await using store = await online();

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2';
-import { IsOfflineError, Mode, mysqlOrigin, openStore, OriginError, sqliteCache, type Store } from 'asyncdbview';
+import { IsOfflineError, Mode, mysqlOrigin, openStore, OriginError, type Store } from 'asyncdbview';
+import { TEST_CACHE_DRIVER, testCache } from './helpers/cache-driver.js';
 import { AB_TABLES, abSchema } from './helpers/ab-schema.js';
 import { measure } from './helpers/measure.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
@@ -164,7 +165,8 @@ describe('raw SQL and cacheSql', { skip }, () => {
 
   for (const where of ['a cache file', 'the default in-memory cache'] as const) {
     it(`store.cacheSql queries ${where} read-only`, async () => {
-      const cache = where === 'a cache file' ? sqliteCache(tmp.file('cachesql.db')) : undefined;
+      // In memory on another driver than the default, the cache is given, or it would be sqlite3's.
+      const cache = where === 'a cache file' ? testCache(tmp.file('cachesql.db')) : TEST_CACHE_DRIVER === 'sqlite3' ? undefined : testCache();
       await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), ...(cache === undefined ? {} : { cache }) });
       {
         await using view = store.view();
@@ -197,11 +199,11 @@ describe('raw SQL and cacheSql', { skip }, () => {
   it('store.cacheSql works offline, on a store without an origin', async () => {
     const file = tmp.file('cachesql-offline.db');
     {
-      await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file) });
+      await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file) });
       await using view = store.view();
       await (await view.A(2)).bs;
     }
-    await using store = await openStore(abSchema, { origin: null, cache: sqliteCache(file) });
+    await using store = await openStore(abSchema, { origin: null, cache: testCache(file) });
     assert.deepEqual(await store.cacheSql('SELECT id, name FROM b ORDER BY id', []), [{ id: 4, name: 'b4' }]);
     assert.equal(store.stats.originQueries, 0);
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
-import { IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore, sqliteCache } from 'asyncdbview';
+import { IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { AB_TABLES, abSchema } from './helpers/ab-schema.js';
 import { queryCacheFile } from './helpers/cache-file.js';
 import { measure } from './helpers/measure.js';
@@ -35,9 +36,9 @@ describe('refresh and refreshAll', { skip }, () => {
   after(() => tmp.remove());
 
   function online(mode: Mode, batchSize?: number) {
-    return openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode, ...(batchSize === undefined ? {} : { batchSize }) });
+    return openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode, ...(batchSize === undefined ? {} : { batchSize }) });
   }
-  const offline = () => openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+  const offline = () => openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
 
   it('view.refresh(entity) reads the row from the origin now, even in PREFER_CACHE, into the same object', async () => {
     await db.exec("UPDATE a SET name = 'a1 renamed' WHERE id = 1");

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
-  belongsTo, defineSchema, entity, hasMany, hasOne, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore, sqliteCache,
+  belongsTo, defineSchema, entity, hasMany, hasOne, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore,
 } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { abSchema } from './helpers/ab-schema.js';
 import { everLoadedKeys, queryCacheFile } from './helpers/cache-file.js';
 import { measure } from './helpers/measure.js';
@@ -94,7 +95,7 @@ describe('schema changes: the cache keeps what is still valid and never serves t
   before(async () => {
     db = await createTestDb(...TABLES);
     // Warm with the base schema: A 1..3, their bs and b, B 1..4 and B 99 absent.
-    await using store = await openStore(base, { origin: mysqlOrigin(db.url), cache: sqliteCache(template), mode: Mode.FRESHEN });
+    await using store = await openStore(base, { origin: mysqlOrigin(db.url), cache: testCache(template), mode: Mode.FRESHEN });
     await using view = store.view();
     const as = await Promise.all([view.A(1), view.A(2), view.A(3)]);
     await Promise.all([...as.map((a) => a.bs), ...as.map((a) => a.b)]);
@@ -110,7 +111,7 @@ describe('schema changes: the cache keeps what is still valid and never serves t
     it(`${variant.name}: offline, A stays complete and what changed is IsOfflineError; online, it is fetched again in the new shape`, async () => {
       const file = copy();
       {
-        await using store = await openStore(variant.schema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+        await using store = await openStore(variant.schema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
         await using view = store.view();
         const a1 = await view.A(1);
         assert.equal(a1.name, 'a1', 'A is unchanged: still answered offline');
@@ -141,7 +142,7 @@ describe('schema changes: the cache keeps what is still valid and never serves t
       }
 
       // Online: A from the cache without a statement; what changed is fetched again, in the new shape.
-      await using store = await openStore(variant.schema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode: Mode.PREFER_CACHE });
+      await using store = await openStore(variant.schema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.PREFER_CACHE });
       await using view = store.view();
       const a = await measure(db, store, () => view.A.many([1, 2, 3]));
       assert.equal(a.originQueries, 0, 'A 1..3 are still complete in the cache');
@@ -165,7 +166,7 @@ describe('schema changes: the cache keeps what is still valid and never serves t
       await store.close();
 
       // And back to the old schema: the rows written for the new one are not served in the old shape either.
-      await using back = await openStore(base, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+      await using back = await openStore(base, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
       await using old = back.view();
       assert.equal((await old.A(1)).name, 'a1');
       if (variant.bChanged) await assert.rejects(old.B(1), IsOfflineError);
@@ -183,7 +184,7 @@ describe('cache files that cannot be used: the error names the file and the prob
   /** Opens an OFFLINE store on `file`; returns the error it rejects with. */
   async function openError(file: string): Promise<Error> {
     try {
-      const store = await openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+      const store = await openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
       await store.close();
     } catch (error) {
       return error as Error;
@@ -194,7 +195,7 @@ describe('cache files that cannot be used: the error names the file and the prob
   /** A real cache file with some rows in it. */
   async function realCache(name: string): Promise<string> {
     const file = tmp.file(name);
-    const store = await openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    const store = await openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await store.close();
     // Fill it past a few pages, with the library's own tables, so damage lands on data.
     const f = await openSqlite(file);
@@ -239,7 +240,7 @@ describe('cache files that cannot be used: the error names the file and the prob
     let report: { ok: boolean; problems: string[] } | undefined;
     let error: Error | undefined;
     try {
-      await using store = await openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+      await using store = await openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
       report = await store.verify();
       // What it serves must not be invented: rows it cannot read are an error, not an answer.
       await using view = store.view();
@@ -278,7 +279,7 @@ describe('cache files that cannot be used: the error names the file and the prob
     mkdirSync(dir);
     const file = join(dir, 'cache.db');
     {
-      const store = await openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+      const store = await openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
       await store.close();
     }
     assert.ok(!existsSync(`${file}-wal`), 'closed cleanly: no WAL left');

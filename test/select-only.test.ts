@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2/promise';
-import { Mode, mysqlOrigin, NotFoundError, openStore, OriginError, sqliteCache } from 'asyncdbview';
+import { Mode, mysqlOrigin, NotFoundError, openStore, OriginError } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { AB_TABLES, abSchema } from './helpers/ab-schema.js';
 import { measure } from './helpers/measure.js';
 import { createTestDb, MYSQL_HOST, MYSQL_PORT, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
@@ -60,7 +61,7 @@ describe('read-only enforced by the server', { skip }, () => {
   it('as the SELECT-only user: the quick-start flow, online then offline', async () => {
     const file = cacheFile();
     {
-      await using store = await openStore(abSchema, { origin: mysqlOrigin(url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+      await using store = await openStore(abSchema, { origin: mysqlOrigin(url), cache: testCache(file), mode: Mode.FRESHEN });
       await using view = store.view();
       const a1 = await view.A(1);
       await a1.bs;
@@ -69,7 +70,7 @@ describe('read-only enforced by the server', { skip }, () => {
       assert.deepEqual(await Promise.all((await a1.bs).map((b) => b.a)), [a1, a1, a1]);
       assert.equal(store.stats.originQueries, 2);
     }
-    await using offline = await openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using offline = await openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
     await using view = offline.view();
     const a1 = await view.A(1);
     assert.deepEqual(await Promise.all((await a1.bs).map((b) => b.a)), [a1, a1, a1]);
@@ -78,7 +79,7 @@ describe('read-only enforced by the server', { skip }, () => {
 
   it('as the SELECT-only user: relations, absence, custom query, raw SELECT, PREFER_CACHE, refreshAll', async () => {
     const file = cacheFile();
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(url), cache: sqliteCache(file), mode: Mode.FRESHEN });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(url), cache: testCache(file), mode: Mode.FRESHEN });
     {
       await using view = store.view();
       const [a1, a2, a3] = await view.A.many([1, 2, 3]);
@@ -106,7 +107,7 @@ describe('read-only enforced by the server', { skip }, () => {
   });
 
   it('as the SELECT-only user: a write through view.raw is refused by the server', async () => {
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(url), cache: sqliteCache(cacheFile()) });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(url), cache: testCache(cacheFile()) });
     await using view = store.view();
     for (const sql of ["INSERT INTO b VALUES (50, 'b50', 1)", "UPDATE a SET name = 'x'", 'DELETE FROM b', 'DROP TABLE b']) {
       const error = await view.raw(sql).then(() => undefined, (e: unknown) => e);
@@ -118,7 +119,7 @@ describe('read-only enforced by the server', { skip }, () => {
   });
 
   it('as root: view.raw(INSERT) is refused because the session is read-only', async () => {
-    await using store = await openStore(abSchema, { origin: mysqlOrigin(`mysql://root@${MYSQL_HOST}:${MYSQL_PORT}/${db.name}`), cache: sqliteCache(cacheFile()) });
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(`mysql://root@${MYSQL_HOST}:${MYSQL_PORT}/${db.name}`), cache: testCache(cacheFile()) });
     await using view = store.view();
     for (const sql of ["INSERT INTO b VALUES (50, 'b50', 1)", "UPDATE a SET name = 'x' WHERE id = 1", 'DELETE FROM b WHERE id = 4']) {
       const error = await view.raw(sql).then(() => undefined, (e: unknown) => e);

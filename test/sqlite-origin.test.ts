@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { defineSchema, entity, Mode, openStore, sqliteCache, sqliteOrigin, type EntityOf } from 'asyncdbview';
+import { defineSchema, entity, Mode, openStore, sqliteOrigin, type EntityOf } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { abSchema } from './helpers/ab-schema.js';
 import { openSqlite, type SqliteFile } from './helpers/sqlite.js';
 import { tempDir } from './helpers/tmp.js';
@@ -44,7 +45,7 @@ describe('sqliteOrigin', () => {
   it('cold, warm and offline lookups; a 2-level load is 2 origin statements', async () => {
     const cacheFile = tmp.file('cache-cwo.db');
     {
-      await using store = await openStore(abSchema, { origin: sqliteOrigin(originFile), cache: sqliteCache(cacheFile), mode: Mode.PREFER_CACHE });
+      await using store = await openStore(abSchema, { origin: sqliteOrigin(originFile), cache: testCache(cacheFile), mode: Mode.PREFER_CACHE });
       {
         await using cold = store.view();
         const as = await Promise.all([1, 2, 3].map((k) => cold.A(k)));
@@ -66,7 +67,7 @@ describe('sqliteOrigin', () => {
         assert.equal(store.stats.originQueries, 3, 'A.b (hasOne) had never been loaded: one statement');
       }
     }
-    await using offline = await openStore(abSchema, { origin: null, cache: sqliteCache(cacheFile), mode: Mode.OFFLINE });
+    await using offline = await openStore(abSchema, { origin: null, cache: testCache(cacheFile), mode: Mode.OFFLINE });
     await using view = offline.view();
     assert.deepEqual(await readAll(view), EXPECTED);
     assert.equal(offline.stats.originQueries, 0);
@@ -76,7 +77,7 @@ describe('sqliteOrigin', () => {
 
   it('missing keys are NotFound, and the origin file is not written to', async () => {
     const cacheFile = tmp.file('cache-missing.db');
-    await using store = await openStore(abSchema, { origin: sqliteOrigin(originFile), cache: sqliteCache(cacheFile), mode: Mode.FRESHEN });
+    await using store = await openStore(abSchema, { origin: sqliteOrigin(originFile), cache: testCache(cacheFile), mode: Mode.FRESHEN });
     await using view = store.view();
     await assert.rejects(view.A(99), { name: 'NotFoundError' });
     const b = await view.B(4);
@@ -87,7 +88,7 @@ describe('sqliteOrigin', () => {
 
   it('FRESHEN sees changes made to the origin file', async () => {
     const cacheFile = tmp.file('cache-freshen.db');
-    await using store = await openStore(abSchema, { origin: sqliteOrigin(originFile), cache: sqliteCache(cacheFile), mode: Mode.FRESHEN });
+    await using store = await openStore(abSchema, { origin: sqliteOrigin(originFile), cache: testCache(cacheFile), mode: Mode.FRESHEN });
     {
       await using view = store.view();
       assert.deepEqual(await readAll(view), EXPECTED);
@@ -108,7 +109,7 @@ describe('sqliteOrigin', () => {
         assert.deepEqual(await readAll(view), changed);
       }
       // The cache took the changes: offline now gives the new data.
-      await using offline = await openStore(abSchema, { origin: null, cache: sqliteCache(cacheFile), mode: Mode.OFFLINE });
+      await using offline = await openStore(abSchema, { origin: null, cache: testCache(cacheFile), mode: Mode.OFFLINE });
       await using view = offline.view();
       assert.deepEqual(await readAll(view), changed);
       // B 2 left A 1's bs; the cache dropped it rather than serve a stale row (it may live on under another A).
@@ -150,7 +151,7 @@ describe('sqliteOrigin', () => {
     ];
     const cols = ['id', 'bi', 'd', 'bo', 'dt', 'j', 'bl', 'r', 't'] as const;
     const read = async (mode: Mode, withOrigin: boolean) => {
-      await using store = await openStore(schema, { origin: withOrigin ? sqliteOrigin(file) : null, cache: sqliteCache(cacheFile), mode });
+      await using store = await openStore(schema, { origin: withOrigin ? sqliteOrigin(file) : null, cache: testCache(cacheFile), mode });
       await using view = store.view();
       const ts = await Promise.all([1, 2, 3].map((k) => view.T(k)));
       return ts.map((x) => Object.fromEntries(cols.map((c) => [c, x[c]])));

@@ -13,7 +13,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2';
-import { Mode, mysqlOrigin, openStore, sqliteCache, type QueryEvent } from 'asyncdbview';
+import { Mode, mysqlOrigin, openStore, type QueryEvent } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { CountingProxy, inListSizes, SESSION_SETUP, statementsOf, type ClientCommand } from './helpers/counting-proxy.js';
 import { countSelects, createTestDb, MYSQL_HOST, MYSQL_PASSWORD, MYSQL_PORT, MYSQL_USER, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
@@ -48,7 +49,7 @@ describe('include trees: origin round trips counted at a TCP proxy', { skip }, (
 
   const viaProxy = () => mysqlOrigin({ host: '127.0.0.1', port: proxy.port, user: MYSQL_USER, password: MYSQL_PASSWORD, database: db.name });
   const open = (mode: Mode, options: { batchSize?: number; originConcurrency?: number; file?: string } = {}) =>
-    openStore(wideSchema, { origin: viaProxy(), cache: sqliteCache(options.file ?? tmp.file(`trips-${++n}.db`)), mode, ...options });
+    openStore(wideSchema, { origin: viaProxy(), cache: testCache(options.file ?? tmp.file(`trips-${++n}.db`)), mode, ...options });
 
   /** Connects both of the origin's pools (lookups, trees), so connection setup stays out of the counts. */
   async function warm(store: { warmUp(): Promise<void> }): Promise<void> {
@@ -273,7 +274,7 @@ describe('include trees: origin round trips counted at a TCP proxy', { skip }, (
   it('a caller-passed mysql2 pool: level by level (no multi-statement packet), same answers, and stats that say so', async () => {
     const pool = mysql.createPool({ host: '127.0.0.1', port: proxy.port, user: MYSQL_USER, password: MYSQL_PASSWORD, database: db.name, connectionLimit: 2 });
     try {
-      await using store = await openStore(wideSchema, { origin: mysqlOrigin(pool), cache: sqliteCache(tmp.file(`trips-${++n}.db`)), mode: Mode.FRESHEN });
+      await using store = await openStore(wideSchema, { origin: mysqlOrigin(pool), cache: testCache(tmp.file(`trips-${++n}.db`)), mode: Mode.FRESHEN });
       await warm(store);
       await using view = store.view();
       const roots = await view.Author.many(ROOTS);

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
-import { Mode, mysqlOrigin, NotFoundError, openStore, sqliteCache } from 'asyncdbview';
+import { Mode, mysqlOrigin, NotFoundError, openStore } from 'asyncdbview';
+import { testCache } from './helpers/cache-driver.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
 import { AUTHOR_KEYS, AUTHOR_TREE, BIG, dumpCache, REGION_KEYS, REGION_TREE, snapshot, WIDE_TABLES, wideSchema } from './helpers/wide.js';
@@ -28,7 +29,7 @@ describe('tree and levels strategies leave the same truth', { skip }, () => {
   });
   after(() => tmp.remove());
 
-  const open = (file: string, mode: Mode) => openStore(wideSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file), mode });
+  const open = (file: string, mode: Mode) => openStore(wideSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode });
 
   /** Loads both trees in one view of a `mode` store on `file` with `strategy`; what the view answered and what the file holds. */
   async function load(file: string, mode: Mode, strategy: Strategy, before?: (view: any) => Promise<void>) {
@@ -149,7 +150,7 @@ describe('tree and levels strategies leave the same truth', { skip }, () => {
 
     // Offline, each file answers the new truth alone.
     for (const s of STRATEGIES) {
-      await using off = await openStore(wideSchema, { origin: null, cache: sqliteCache(files[s]), mode: Mode.OFFLINE });
+      await using off = await openStore(wideSchema, { origin: null, cache: testCache(files[s]), mode: Mode.OFFLINE });
       const v = off.view();
       const [a1, a2, a6] = await v.Author.many([1, 2, 6], { include: { posts: { comments: true, tags: true } } });
       assert.deepEqual((await a1!.posts).map((p) => p.id), [11, 10], `${s}: post 12 left author 1 in the cache`);

@@ -3,7 +3,8 @@ import type { StatementListener } from '../core/events.js';
 import type { Origin, SelectRequest } from '../core/origin.js';
 import type { ColumnType, CompiledColumn, CompiledEntity } from '../core/schema.js';
 import { keysParam } from '../core/key.js';
-import { inKeys, quoteSqlite as q, SqliteConnection } from '../sqlite/connection.js';
+import { inKeys, quoteSqlite as q, type SqliteConnection } from '../sqlite/connection.js';
+import { NodeSqlite3Connection } from '../sqlite/node-sqlite3.js';
 
 /**
  * An origin in a SQLite file, opened read-only: for the demo, for tests without a server, and for
@@ -38,7 +39,7 @@ class SqliteOrigin implements Origin {
 
   async open(): Promise<void> {
     if (this.#db === undefined) {
-      this.#db = await SqliteConnection.open(this.#filename, true);
+      this.#db = await NodeSqlite3Connection.open(this.#filename, true);
       // The connection reports as a cache would; retag its events as the origin's.
       const listener = this.#listener;
       if (listener !== undefined) this.#db.listener = (e) => listener({ ...e, target: 'origin' });

@@ -1,86 +1,31 @@
-import sqlite3 from 'sqlite3';
 import type { StatementListener } from '../core/events.js';
 import type { CompiledColumn, CompiledKey } from '../core/schema.js';
 
-/** A promise face over one node-sqlite3 connection, counting the statements it sends. */
-export class SqliteConnection {
+/**
+ * @internal One connection to a SQLite database behind a promise face, whichever driver runs it. It counts
+ * the statements it sends and reports each to `listener`, the same way for every driver, so a store's
+ * statistics and logs do not depend on the driver.
+ */
+export interface SqliteConnection {
   readonly filename: string;
-  readonly #db: sqlite3.Database;
-  #statements = 0;
+  /** Statements sent so far (a script given to `exec` counts as one). */
+  readonly statements: number;
   /** Set to hear of every statement (events are only built when someone listens). */
   listener: StatementListener | undefined;
-
-  private constructor(filename: string, db: sqlite3.Database) {
-    this.filename = filename;
-    this.#db = db;
-  }
-
-  /** Opens `filename` (`:memory:` for a private in-memory database). */
-  static open(filename: string, readOnly = false): Promise<SqliteConnection> {
-    const flags = readOnly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
-    return new Promise((resolve, reject) => {
-      const db: sqlite3.Database = new sqlite3.Database(filename, flags, (error) => {
-        if (error) reject(new Error(`cannot open SQLite database ${JSON.stringify(filename)}: ${error.message}`, { cause: error }));
-        else {
-          // One statement at a time per connection: a statement waiting on another process's lock then holds
-          // one worker thread, not every statement queued behind it (which starved the lock holder's COMMIT).
-          db.serialize();
-          resolve(new SqliteConnection(filename, db));
-        }
-      });
-    });
-  }
-
-  /** Statements sent so far. */
-  get statements(): number {
-    return this.#statements;
-  }
-
-  all<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    this.#statements++;
-    const listener = this.listener;
-    const t0 = listener === undefined ? 0 : performance.now();
-    return new Promise((resolve, reject) => {
-      this.#db.all(sql, params as unknown[], (error: Error | null, rows: T[]) => {
-        listener?.({ target: 'cache', sql, params: params.length, rows: rows?.length ?? 0, durationMs: performance.now() - t0, ...(error ? { error } : {}) });
-        if (error) reject(error);
-        else resolve(rows);
-      });
-    });
-  }
-
-  run(sql: string, params: readonly unknown[] = []): Promise<number> {
-    this.#statements++;
-    const listener = this.listener;
-    const t0 = listener === undefined ? 0 : performance.now();
-    return new Promise((resolve, reject) => {
-      this.#db.run(sql, params as unknown[], function (this: sqlite3.RunResult, error: Error | null) {
-        listener?.({ target: 'cache', sql, params: params.length, rows: error ? 0 : this.changes, durationMs: performance.now() - t0, ...(error ? { error } : {}) });
-        if (error) reject(error);
-        else resolve(this.changes);
-      });
-    });
-  }
-
+  /** Runs one statement and resolves to its rows (none for a statement that returns none). */
+  all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs one statement and resolves to the number of rows it changed. */
+  run(sql: string, params?: readonly unknown[]): Promise<number>;
   /** Runs a script of statements without parameters (schema setup, PRAGMAs); counts as one call. */
-  exec(sql: string): Promise<void> {
-    this.#statements++;
-    const listener = this.listener;
-    const t0 = listener === undefined ? 0 : performance.now();
-    return new Promise((resolve, reject) => {
-      this.#db.exec(sql, (error) => {
-        listener?.({ target: 'cache', sql, params: 0, rows: 0, durationMs: performance.now() - t0, ...(error ? { error } : {}) });
-        if (error) reject(error);
-        else resolve();
-      });
-    });
-  }
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
 
-  close(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#db.close((error) => (error ? reject(error) : resolve()));
-    });
-  }
+/** @internal Reports one finished statement to `listener`, as the cache's (`target` is retagged by origins). */
+export function reportStatement(
+  listener: StatementListener | undefined, sql: string, params: number, rows: number, t0: number, error?: Error | null,
+): void {
+  listener?.({ target: 'cache', sql, params, rows, durationMs: performance.now() - t0, ...(error ? { error } : {}) });
 }
 
 /** Quotes an SQLite identifier (identifiers come from the schema; quoting keeps keywords safe). */

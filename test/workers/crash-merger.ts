@@ -10,7 +10,8 @@
  *   node build/test/workers/crash-merger.js '{"origin":…,"cache":…,"aCount":3000,"seed":1}'
  */
 import { once } from 'node:events';
-import { Mode, openStore, sqliteCache, sqliteOrigin } from 'asyncdbview';
+import { Mode, openStore, sqliteOrigin } from 'asyncdbview';
+import { testCache } from '../helpers/cache-driver.js';
 import { abSchema } from '../helpers/ab-schema.js';
 
 interface Config {
@@ -29,7 +30,7 @@ process.stdin.destroy();
 const store = await openStore(abSchema, {
   origin: sqliteOrigin(config.origin),
   // A killed predecessor leaves its fetch claims behind: let them expire quickly.
-  cache: sqliteCache(config.cache, { claimMs: 200 }),
+  cache: testCache(config.cache, { claimMs: 200 }),
   mode: Mode.FRESHEN,
 });
 store.on('query', (e) => {

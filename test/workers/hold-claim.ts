@@ -3,14 +3,15 @@
  *
  * - `{"how":"query", url, file, claimMs}`: runs a custom query (tag `slow`, params [1]) whose SQL sleeps on
  *   the origin, so the store has claimed the lookup in `adbv_fetching` and is mid-fetch; prints `claimed`
- *   once the claim is written.
+ *   once the claim is committed.
  * - `{"how":"insert", file, kind, keys, ms}`: writes claims for `keys` of `kind` straight into the cache
  *   file's `adbv_fetching`, expiring `ms` from now, as a process that crashed right after claiming would
  *   leave them; prints `claimed`.
  *
  * Either way it then hangs until killed.
  */
-import { Mode, mysqlOrigin, openStore, sqliteCache } from 'asyncdbview';
+import { Mode, mysqlOrigin, openStore } from 'asyncdbview';
+import { testCache } from '../helpers/cache-driver.js';
 import { openSqlite } from '../helpers/sqlite.js';
 import { treeSchema } from '../helpers/tree.js';
 
@@ -22,9 +23,16 @@ const config = JSON.parse(process.argv[2] as string) as Config;
 setInterval(() => undefined, 60_000); // hang until killed
 
 if (config.how === 'query') {
-  const store = await openStore(treeSchema, { origin: mysqlOrigin(config.url), cache: sqliteCache(config.file, { claimMs: config.claimMs }), mode: Mode.PREFER_CACHE });
+  const store = await openStore(treeSchema, { origin: mysqlOrigin(config.url), cache: testCache(config.file, { claimMs: config.claimMs }), mode: Mode.PREFER_CACHE });
+  let claimed: number | undefined;
   store.on('query', (e) => {
-    if (e.target === 'cache' && e.sql.includes('INTO adbv_fetching') && e.error === undefined) process.stdout.write(`claimed ${e.rows}\n`);
+    if (e.target !== 'cache' || e.error !== undefined) return;
+    if (e.sql.includes('INTO adbv_fetching')) claimed = e.rows;
+    else if (claimed !== undefined && /^\s*COMMIT/i.test(e.sql)) {
+      // Said once the claim's transaction has committed: before, another process cannot see the claim.
+      process.stdout.write(`claimed ${claimed}\n`);
+      claimed = undefined;
+    }
   });
   const view = store.view();
   void view.query('A', { tag: 'slow', params: [1], sql: 'SELECT a.* FROM a WHERE a.id = ? AND SLEEP(30) = 0' }).catch((error: unknown) => {
@@ -32,7 +40,7 @@ if (config.how === 'query') {
   });
 } else {
   // Let a store make the file's tables, then write the claims as another process would.
-  const store = await openStore(treeSchema, { origin: null, cache: sqliteCache(config.file) });
+  const store = await openStore(treeSchema, { origin: null, cache: testCache(config.file) });
   await store.close();
   const db = await openSqlite(config.file);
   await db.exec('PRAGMA busy_timeout = 10000');

@@ -5,8 +5,11 @@
  *
  *   node build/test/workers/lookups.js '{"url":…,"file":…,"keys":[…],"views":20,"seed":1}'
  */
+import { createRequire } from 'node:module';
+import { sep } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Mode, mysqlOrigin, openStore, sqliteCache } from 'asyncdbview';
+import { Mode, mysqlOrigin, openStore } from 'asyncdbview';
+import { testCache } from '../helpers/cache-driver.js';
 import { lookupKind, rng, shuffle, treeSchema } from '../helpers/tree.js';
 
 interface Config {
@@ -26,7 +29,7 @@ const cacheErrors: string[] = [];
 
 const store = await openStore(treeSchema, {
   origin: mysqlOrigin(config.url),
-  cache: sqliteCache(config.file, config.claimMs === undefined ? {} : { claimMs: config.claimMs }),
+  cache: testCache(config.file, config.claimMs === undefined ? {} : { claimMs: config.claimMs }),
   mode: Mode.PREFER_CACHE,
 });
 store.on('query', (e) => {
@@ -66,4 +69,7 @@ await Promise.all(
 );
 const ms = performance.now() - t0;
 await store.close();
-process.stdout.write(`result ${JSON.stringify({ answers, sent, statements, originQueries: store.stats.originQueries, errors, cacheErrors, ms })}\n`);
+// Which SQLite drivers this process loaded (better-sqlite3 only when its caches run on it).
+const modules = Object.keys(createRequire(import.meta.url).cache);
+const drivers = ['sqlite3', 'better-sqlite3'].filter((d) => modules.some((m) => m.includes(`${sep}node_modules${sep}${d}${sep}`)));
+process.stdout.write(`result ${JSON.stringify({ answers, sent, statements, originQueries: store.stats.originQueries, errors, cacheErrors, ms, drivers })}\n`);

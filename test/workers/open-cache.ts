@@ -4,12 +4,13 @@
  *
  *   node build/test/workers/open-cache.js /path/to/cache.db
  */
-import { Mode, openStore, sqliteCache } from 'asyncdbview';
+import { Mode, openStore } from 'asyncdbview';
+import { testCache } from '../helpers/cache-driver.js';
 import { abSchema } from '../helpers/ab-schema.js';
 
 const file = process.argv[2] as string;
 try {
-  const store = await openStore(abSchema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+  const store = await openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
   await store.close();
   process.stdout.write(JSON.stringify({ opened: true }) + '\n');
 } catch (error) {
