@@ -25,7 +25,10 @@ export const commentLikes = (commentId: number): number => (commentId - 1) % 17;
 export const SCENARIOS = ['tree', 'batch', 'point', 'coldstart'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
-export const IMPLS = ['naive', 'dataloader', 'join', 'adbv-cold', 'adbv-tree', 'adbv-levels', 'adbv-warm', 'adbv-offline', 'mikro', 'floor', 'floor-resolvers'] as const;
+export const IMPLS = [
+  'naive', 'dataloader', 'join', 'adbv-cold', 'adbv-tree', 'adbv-levels', 'adbv-warm', 'adbv-offline',
+  'adbv-cold-bsq', 'adbv-warm-bsq', 'adbv-offline-bsq', 'mikro', 'floor', 'floor-resolvers',
+] as const;
 /** `plain` is the memory reference of target 4 (the batch job's rows held as plain objects), not a contender. */
 export type ImplName = (typeof IMPLS)[number] | 'plain';
 

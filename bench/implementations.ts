@@ -81,6 +81,27 @@ export const implementations: Readonly<Record<ImplName, ImplementationInfo>> = {
     needsWarmCache: true,
     load: async () => (await import('./impl/adbv.js')).offline,
   },
+  'adbv-cold-bsq': {
+    label: 'asyncdbview cold, better-sqlite3',
+    description: "asyncdbview cold (as above) on the optional better-sqlite3 cache driver (`sqliteCache(file, { driver: 'better-sqlite3' })`: synchronous calls)",
+    usesOrigin: true,
+    needsWarmCache: false,
+    load: async () => (await import('./impl/adbv.js')).coldBsq,
+  },
+  'adbv-warm-bsq': {
+    label: 'asyncdbview warm, better-sqlite3',
+    description: 'asyncdbview warm (as above) on the better-sqlite3 cache driver',
+    usesOrigin: false,
+    needsWarmCache: true,
+    load: async () => (await import('./impl/adbv.js')).warmBsq,
+  },
+  'adbv-offline-bsq': {
+    label: 'asyncdbview OFFLINE, better-sqlite3',
+    description: 'asyncdbview OFFLINE (as above) on the better-sqlite3 cache driver',
+    usesOrigin: false,
+    needsWarmCache: true,
+    load: async () => (await import('./impl/adbv.js')).offlineBsq,
+  },
   mikro: {
     label: 'MikroORM 6.6 +dataloader',
     description: 'MikroORM 6.6 (EntitySchema), dataloader: ALL, identity map, an EntityManager fork per request',

@@ -4,7 +4,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Mode, mysqlOrigin, openStore, sqliteCache, type EntityOf, type Store, type View } from 'asyncdbview';
+import { Mode, mysqlOrigin, openStore, sqliteCache, type EntityOf, type SqliteDriver, type Store, type View } from 'asyncdbview';
 import { AUTHORS, type CellSpec } from '../common.js';
 import { runScenario, type Req } from '../scenarios.js';
 import { benchSchema, type BenchEntities } from '../schema.js';
@@ -109,10 +109,10 @@ function removeDb(file: string): void {
  * server has its pool connected when a request meets a cold cache. (The cold-start scenario measures the
  * rest.)
  */
-function coldImpl(spec: CellSpec, makeReq?: (view: View<BenchEntities>) => ViewReq): Promise<Impl> | Impl {
+function coldImpl(spec: CellSpec, makeReq?: (view: View<BenchEntities>) => ViewReq, driver: SqliteDriver = 'sqlite3'): Promise<Impl> | Impl {
   if (spec.scenario === 'coldstart') {
     const file = join(spec.tmpDir, 'coldstart-cold.db');
-    return openStore(benchSchema, { origin: mysqlOrigin(spec.originUrl), cache: sqliteCache(file), mode: Mode.FRESHEN }).then((store) =>
+    return openStore(benchSchema, { origin: mysqlOrigin(spec.originUrl), cache: sqliteCache(file, { driver }), mode: Mode.FRESHEN }).then((store) =>
       storeImpl(() => store, { close: () => store.close() }, makeReq),
     );
   }
@@ -128,7 +128,7 @@ function coldImpl(spec: CellSpec, makeReq?: (view: View<BenchEntities>) => ViewR
       file = join(spec.tmpDir, `cold-${n++}.db`);
       removeDb(file);
       const origin = mysqlOrigin(spec.originUrl);
-      store = await openStore(benchSchema, { origin, cache: sqliteCache(file), mode: Mode.FRESHEN });
+      store = await openStore(benchSchema, { origin, cache: sqliteCache(file, { driver }), mode: Mode.FRESHEN });
       // Connects the pool's 8 connections and the 2 reserved for one-trip trees (no statement is sent).
       await store.warmUp();
     },
@@ -156,14 +156,29 @@ function cacheFile(spec: CellSpec): string {
   return spec.cacheFile;
 }
 
+/** Cold on the better-sqlite3 cache driver. */
+export const coldBsq: ImplFactory = async (spec) => coldImpl(spec, undefined, 'better-sqlite3');
+
+function warmImpl(spec: CellSpec, driver: SqliteDriver): Promise<Impl> {
+  return openStore(benchSchema, { origin: mysqlOrigin(spec.originUrl), cache: sqliteCache(cacheFile(spec), { driver }), mode: Mode.PREFER_CACHE }).then(
+    (store) => storeImpl(() => store, { close: () => store.close() }),
+  );
+}
+
+function offlineImpl(spec: CellSpec, driver: SqliteDriver): Promise<Impl> {
+  return openStore(benchSchema, { origin: null, cache: sqliteCache(cacheFile(spec), { driver }), mode: Mode.OFFLINE }).then((store) =>
+    storeImpl(() => store, { close: () => store.close() }),
+  );
+}
+
 /** Warm: one store on a filled cache file, PREFER_CACHE; the origin is there but should not be needed. */
-export const warm: ImplFactory = async (spec) => {
-  const store = await openStore(benchSchema, { origin: mysqlOrigin(spec.originUrl), cache: sqliteCache(cacheFile(spec)), mode: Mode.PREFER_CACHE });
-  return storeImpl(() => store, { close: () => store.close() });
-};
+export const warm: ImplFactory = (spec) => warmImpl(spec, 'sqlite3');
 
 /** OFFLINE: one store on a filled cache file and no origin. */
-export const offline: ImplFactory = async (spec) => {
-  const store = await openStore(benchSchema, { origin: null, cache: sqliteCache(cacheFile(spec)), mode: Mode.OFFLINE });
-  return storeImpl(() => store, { close: () => store.close() });
-};
+export const offline: ImplFactory = (spec) => offlineImpl(spec, 'sqlite3');
+
+/** Warm on the better-sqlite3 cache driver. */
+export const warmBsq: ImplFactory = (spec) => warmImpl(spec, 'better-sqlite3');
+
+/** OFFLINE on the better-sqlite3 cache driver. */
+export const offlineBsq: ImplFactory = (spec) => offlineImpl(spec, 'better-sqlite3');

@@ -25,12 +25,18 @@ setInterval(() => undefined, 60_000); // hang until killed
 if (config.how === 'query') {
   const store = await openStore(treeSchema, { origin: mysqlOrigin(config.url), cache: testCache(config.file, { claimMs: config.claimMs }), mode: Mode.PREFER_CACHE });
   let claimed: number | undefined;
+  let inTransaction = false;
+  // Said once the claim has committed (before, another process cannot see it): at once for a claim sent
+  // on its own (one statement, its own transaction), else at the COMMIT of the transaction it was in.
   store.on('query', (e) => {
     if (e.target !== 'cache' || e.error !== undefined) return;
-    if (e.sql.includes('INTO adbv_fetching')) claimed = e.rows;
-    else if (claimed !== undefined && /^\s*COMMIT/i.test(e.sql)) {
-      // Said once the claim's transaction has committed: before, another process cannot see the claim.
-      process.stdout.write(`claimed ${claimed}\n`);
+    if (/^\s*BEGIN/i.test(e.sql)) inTransaction = true;
+    else if (e.sql.includes('INTO adbv_fetching')) {
+      if (inTransaction) claimed = e.rows;
+      else process.stdout.write(`claimed ${e.rows}\n`);
+    } else if (/^\s*(COMMIT|ROLLBACK)/i.test(e.sql)) {
+      inTransaction = false;
+      if (claimed !== undefined) process.stdout.write(`claimed ${claimed}\n`);
       claimed = undefined;
     }
   });
