@@ -411,7 +411,7 @@ export class SqliteCacheStore implements CacheStore {
     if (relation !== undefined && relation.keys.length > 0) {
       await db.run(MARK_SQL, [relation.rel.id, loadedAt, keysParam(relation.rel.source.key, relation.keys, false)]);
     }
-    if (this.#shared) {
+    if (this.#shared && batch.unclaimed !== true) {
       if (entityKeys !== undefined && entityKeys.length > 0) await db.run(RELEASE_SQL, [`e:${entity.name}`, keysParam(entity.key, entityKeys, false), this.#owner]);
       if (relation !== undefined) await db.run(RELEASE_SQL, [`r:${relation.rel.id}`, keysParam(relation.rel.source.key, relation.keys, false), this.#owner]);
       if (batch.query !== undefined) await db.run(RELEASE_SQL, [batch.query.kind, JSON.stringify([batch.query.params]), this.#owner]);

@@ -68,6 +68,8 @@ export interface MergeBatch {
   readonly relation?: { readonly rel: CompiledRelation; readonly keys: readonly KeyValue[] };
   /** A custom query whose whole answer, in order, is `rows`: its recorded answer is replaced. */
   readonly query?: QueryKey & { readonly sql: string };
+  /** No fetch claims were taken for these lookups (a tree load), so there are none to release. */
+  readonly unclaimed?: boolean;
 }
 
 /**

@@ -118,14 +118,14 @@ export async function loadTree(
       const entity = plan.entity;
       const found = new Set(rows.map((r) => entity.key.of(r)));
       const absentKeys = asked.filter((k) => !found.has(k));
-      batches.push({ entity, rows, loadedAt, entityKeys: asked, absentKeys });
+      batches.push({ entity, rows, loadedAt, entityKeys: asked, absentKeys, unclaimed: true });
       adopts.push(() => {
         view.adopt(entity, rows, true);
         return () => view.markAbsent(entity, absentKeys);
       });
       continue;
     }
-    batches.push({ entity: rel.target, rows, loadedAt, relation: { rel, keys: asked } });
+    batches.push({ entity: rel.target, rows, loadedAt, relation: { rel, keys: asked }, unclaimed: true });
     adopts.push(() => {
       const groups = new Map<KeyValue, EntityObject[]>();
       group(view, rel, rows, true, groups, new Set());
