@@ -1,16 +1,26 @@
 import type { EntityDef, Schema } from './core/schema.js';
 
+/** A directive's argument value as the AST has it: a literal, or a variable. */
+interface ValueLike {
+  readonly kind: string;
+  readonly value?: unknown;
+  readonly name?: { readonly value: string };
+}
+
 /** The parts of a GraphQL selection this reads (structurally, so graphql-js is not a dependency). */
 interface SelectionLike {
   readonly kind: string;
   readonly name?: { readonly value: string };
   readonly selectionSet?: { readonly selections: readonly SelectionLike[] };
+  readonly directives?: readonly { readonly name: { readonly value: string }; readonly arguments?: readonly { readonly name: { readonly value: string }; readonly value: ValueLike }[] }[];
 }
 
 /** The parts of a resolver's `info` (`GraphQLResolveInfo`) this reads. */
 export interface ResolveInfoLike {
   readonly fieldNodes: readonly SelectionLike[];
   readonly fragments: Readonly<Record<string, { readonly selectionSet: { readonly selections: readonly SelectionLike[] } }>>;
+  /** The operation's variables, for `@skip(if: $x)` / `@include(if: $x)`. */
+  readonly variableValues?: Readonly<Record<string, unknown>>;
 }
 
 /** An include tree as `view.preload` takes it. */
@@ -18,8 +28,8 @@ export type IncludeTree = { [relation: string]: true | IncludeTree };
 
 /**
  * Turns a resolver's `info` into an include tree over the schema's relations: every selected field (under
- * any alias, in fragments and inline fragments, at any depth) that names a relation of the entity is
- * included, with what is selected below it. A root resolver that preloads it loads the whole response in
+ * any alias, in fragments and inline fragments, at any depth, not left out by `@skip`/`@include`) that
+ * names a relation of the entity is included, with what is selected below it. A root resolver that preloads it loads the whole response in
  * one origin round trip; the other resolvers then read from memory.
  *
  * @example
@@ -36,6 +46,7 @@ export function graphqlInclude<S extends Record<string, EntityDef>>(schema: Sche
     const current = schema.compiled.byName.get(entityName);
     if (current === undefined) return;
     for (const sel of selections) {
+      if (!selected(sel, info.variableValues ?? {})) continue;
       if (sel.kind === 'Field') {
         const rel = current.relations.find((r) => r.name === sel.name?.value);
         if (rel === undefined) continue;
@@ -53,6 +64,19 @@ export function graphqlInclude<S extends Record<string, EntityDef>>(schema: Sche
   const tree: IncludeTree = {};
   for (const node of info.fieldNodes) if (node.selectionSet !== undefined) collect(node.selectionSet.selections, start.name, tree, new Set());
   return tree;
+}
+
+/** `@skip(if:)` and `@include(if:)` as GraphQL executes them: skipped if either says so. */
+function selected(sel: SelectionLike, variables: Readonly<Record<string, unknown>>): boolean {
+  for (const d of sel.directives ?? []) {
+    const name = d.name.value;
+    if (name !== 'skip' && name !== 'include') continue;
+    const arg = d.arguments?.find((a) => a.name.value === 'if')?.value;
+    const on = arg === undefined ? undefined : arg.kind === 'Variable' ? variables[arg.name?.value ?? ''] : arg.value;
+    if (name === 'skip' && on === true) return false;
+    if (name === 'include' && on !== true) return false;
+  }
+  return true;
 }
 
 function mergeTrees(a: true | IncludeTree | undefined, b: true | IncludeTree): true | IncludeTree {

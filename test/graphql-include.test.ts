@@ -14,7 +14,7 @@ import { typeDefs } from '../examples/graphql/server.js';
 const gqlSchema = buildSchema(typeDefs);
 
 /** Runs `source` with root resolvers that record graphqlInclude's answer per response key (alias or name). */
-async function includesOf(source: string): Promise<Record<string, unknown>> {
+async function includesOf(source: string, variableValues?: Record<string, unknown>): Promise<Record<string, unknown>> {
   const seen: Record<string, unknown> = {};
   const record = (entity: 'Author' | 'Post', many: boolean) => (_args: unknown, _ctx: unknown, info: GraphQLResolveInfo) => {
     seen[info.path.key as string] = graphqlInclude(blogSchema, entity, info);
@@ -24,6 +24,7 @@ async function includesOf(source: string): Promise<Record<string, unknown>> {
     schema: gqlSchema,
     source,
     rootValue: { authors: record('Author', true), author: record('Author', false), post: record('Post', false) },
+    ...(variableValues === undefined ? {} : { variableValues }),
   });
   assert.equal(result.errors, undefined, JSON.stringify(result.errors));
   return seen;
@@ -101,6 +102,18 @@ describe('graphqlInclude', () => {
     } finally {
       tmp.remove();
     }
+  });
+
+  it('@skip and @include, literal or variable, on fields, fragments and inline fragments: what GraphQL leaves out is not loaded', async () => {
+    assert.deepEqual(await includesOf('{ authors(ids: [1]) { posts @skip(if: true) { id } } }'), { authors: {} });
+    assert.deepEqual(await includesOf('{ authors(ids: [1]) { posts @include(if: false) { id } } }'), { authors: {} });
+    assert.deepEqual(await includesOf('{ authors(ids: [1]) { posts @skip(if: false) @include(if: true) { comments { id } } } }'), { authors: { posts: { comments: true } } });
+    const q = 'query ($c: Boolean!, $s: Boolean!) { authors(ids: [1]) { posts { comments @include(if: $c) { id } ...P @skip(if: $s) ... @include(if: $c) { author { name } } } } } fragment P on Post { author { posts { id } } }';
+    assert.deepEqual(await includesOf(q, { c: true, s: false }), { authors: { posts: { comments: true, author: { posts: true } } } });
+    assert.deepEqual(await includesOf(q, { c: false, s: true }), { authors: { posts: true } });
+    assert.deepEqual(await includesOf(q, { c: false, s: false }), { authors: { posts: { author: { posts: true } } } });
+    // A field kept by one selection and skipped by another is loaded (GraphQL resolves it).
+    assert.deepEqual(await includesOf('{ authors(ids: [1]) { posts @skip(if: true) { id } posts { title } } }'), { authors: { posts: true } });
   });
 
   it('a wrong entity or info is a TypeError', () => {
