@@ -21,6 +21,33 @@ export interface CommentRow {
   readonly likes: number;
 }
 
+/**
+ * The part of the resolver face every implementation over plain rows shares: parents through the by-key
+ * lookups, foreign keys read off the rows, nothing to end.
+ */
+export abstract class RowReq {
+  abstract author(id: number): Promise<AuthorRow>;
+  abstract post(id: number): Promise<PostRow>;
+
+  authorOf(p: PostRow): Promise<AuthorRow> {
+    return this.author(p.author_id);
+  }
+
+  postOf(c: CommentRow): Promise<PostRow> {
+    return this.post(c.post_id);
+  }
+
+  authorIdOf(p: PostRow): number {
+    return p.author_id;
+  }
+
+  postIdOf(c: CommentRow): number {
+    return c.post_id;
+  }
+
+  end(): void {}
+}
+
 /** Reads the rows of `table` whose `column` is one of `keys`: one statement. */
 export type SelectIn = <T>(table: 'authors' | 'posts' | 'comments', column: 'id' | 'author_id' | 'post_id', keys: readonly number[]) => Promise<T[]>;
 

@@ -9,7 +9,7 @@
 import sqlite3 from 'sqlite3';
 import type { Plans } from '../common.js';
 import { runScenario, type Req } from '../scenarios.js';
-import { setwiseBatch, setwisePoint, setwiseTree, type AuthorRow, type CommentRow, type PostRow, type SelectIn } from '../setwise.js';
+import { RowReq, setwiseBatch, setwisePoint, setwiseTree, type AuthorRow, type CommentRow, type PostRow, type SelectIn } from '../setwise.js';
 import type { Impl, ImplFactory } from './types.js';
 
 async function openSelect(file: string | undefined): Promise<{ select: SelectIn; statements: () => number; close: () => Promise<void> }> {
@@ -65,7 +65,7 @@ function must<T>(row: T | undefined, what: string): Promise<T> {
 }
 
 /** Resolvers answered from maps filled beforehand. */
-class MapReq implements Req<AuthorRow, PostRow, CommentRow> {
+class MapReq extends RowReq implements Req<AuthorRow, PostRow, CommentRow> {
   readonly authors = new Map<number, AuthorRow>();
   readonly posts = new Map<number, PostRow>();
   readonly comments = new Map<number, CommentRow>();
@@ -74,6 +74,7 @@ class MapReq implements Req<AuthorRow, PostRow, CommentRow> {
   readonly #select: SelectIn;
 
   constructor(select: SelectIn) {
+    super();
     this.#select = select;
   }
 
@@ -100,23 +101,6 @@ class MapReq implements Req<AuthorRow, PostRow, CommentRow> {
     return Promise.resolve(this.commentsByPost.get(p.id) ?? []);
   }
 
-  authorOf(p: PostRow): Promise<AuthorRow> {
-    return this.author(p.author_id);
-  }
-
-  postOf(c: CommentRow): Promise<PostRow> {
-    return this.post(c.post_id);
-  }
-
-  authorIdOf(p: PostRow): number {
-    return p.author_id;
-  }
-
-  postIdOf(c: CommentRow): number {
-    return c.post_id;
-  }
-
-  end(): void {}
 }
 
 async function prefetch(req: MapReq, select: SelectIn, scenario: string, plans: Plans): Promise<void> {

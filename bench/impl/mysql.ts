@@ -7,7 +7,7 @@ import DataLoader from 'dataloader';
 import mysql from 'mysql2/promise';
 import { AUTHORS, type Outcome } from '../common.js';
 import { runScenario, type Req } from '../scenarios.js';
-import { setwiseBatch, type AuthorRow, type CommentRow, type PostRow, type SelectIn } from '../setwise.js';
+import { RowReq, setwiseBatch, type AuthorRow, type CommentRow, type PostRow, type SelectIn } from '../setwise.js';
 import type { Impl, ImplFactory } from './types.js';
 
 const SELECT = {
@@ -39,10 +39,11 @@ function one<T>(rows: T[], what: string, id: number): T {
 }
 
 /** N+1: every resolver call is its own statement; nothing is remembered, not even within a request. */
-class NaiveReq implements Req<AuthorRow, PostRow, CommentRow> {
+class NaiveReq extends RowReq implements Req<AuthorRow, PostRow, CommentRow> {
   readonly #pool: mysql.Pool;
 
   constructor(pool: mysql.Pool) {
+    super();
     this.#pool = pool;
   }
 
@@ -66,23 +67,6 @@ class NaiveReq implements Req<AuthorRow, PostRow, CommentRow> {
     return rowsOf<CommentRow>(this.#pool, `${SELECT.comments} WHERE post_id = ? ORDER BY id`, [p.id]);
   }
 
-  authorOf(p: PostRow): Promise<AuthorRow> {
-    return this.author(p.author_id);
-  }
-
-  postOf(c: CommentRow): Promise<PostRow> {
-    return this.post(c.post_id);
-  }
-
-  authorIdOf(p: PostRow): number {
-    return p.author_id;
-  }
-
-  postIdOf(c: CommentRow): number {
-    return c.post_id;
-  }
-
-  end(): void {}
 }
 
 async function byKey<T extends { id: number }>(pool: mysql.Pool, select: string, ids: readonly number[]): Promise<(T | Error)[]> {
@@ -106,7 +90,7 @@ function groupBy<T>(rows: readonly T[], fk: (row: T) => number, keys: readonly n
  * The usual hand-written GraphQL setup: one DataLoader per lookup kind per request (default options: no
  * batch size limit), relation loaders priming the by-key loaders so Comment.post finds its post.
  */
-class LoaderReq implements Req<AuthorRow, PostRow, CommentRow> {
+class LoaderReq extends RowReq implements Req<AuthorRow, PostRow, CommentRow> {
   readonly #authors: DataLoader<number, AuthorRow>;
   readonly #posts: DataLoader<number, PostRow>;
   readonly #comments: DataLoader<number, CommentRow>;
@@ -114,6 +98,7 @@ class LoaderReq implements Req<AuthorRow, PostRow, CommentRow> {
   readonly #commentsByPost: DataLoader<number, CommentRow[]>;
 
   constructor(pool: mysql.Pool) {
+    super();
     this.#authors = new DataLoader((ids) => byKey<AuthorRow>(pool, SELECT.authors, ids));
     this.#posts = new DataLoader((ids) => byKey<PostRow>(pool, SELECT.posts, ids));
     this.#comments = new DataLoader((ids) => byKey<CommentRow>(pool, SELECT.comments, ids));
@@ -149,23 +134,6 @@ class LoaderReq implements Req<AuthorRow, PostRow, CommentRow> {
     return this.#commentsByPost.load(p.id);
   }
 
-  authorOf(p: PostRow): Promise<AuthorRow> {
-    return this.#authors.load(p.author_id);
-  }
-
-  postOf(c: CommentRow): Promise<PostRow> {
-    return this.#posts.load(c.post_id);
-  }
-
-  authorIdOf(p: PostRow): number {
-    return p.author_id;
-  }
-
-  postIdOf(c: CommentRow): number {
-    return c.post_id;
-  }
-
-  end(): void {}
 }
 
 /**
@@ -173,7 +141,7 @@ class LoaderReq implements Req<AuthorRow, PostRow, CommentRow> {
  * sends one LEFT JOIN of the three tables and splits its rows into maps; every other resolver reads the
  * maps. The bar for one-round-trip loading: nothing is written anywhere.
  */
-class JoinReq implements Req<AuthorRow, PostRow, CommentRow> {
+class JoinReq extends RowReq implements Req<AuthorRow, PostRow, CommentRow> {
   readonly #pool: mysql.Pool;
   #loaded: Promise<void> | undefined;
   readonly #authors = new Map<number, AuthorRow>();
@@ -182,6 +150,7 @@ class JoinReq implements Req<AuthorRow, PostRow, CommentRow> {
   readonly #commentsByPost = new Map<number, CommentRow[]>();
 
   constructor(pool: mysql.Pool) {
+    super();
     this.#pool = pool;
   }
 
@@ -243,23 +212,6 @@ class JoinReq implements Req<AuthorRow, PostRow, CommentRow> {
     return this.#get(this.#commentsByPost, p.id, 'comments of post');
   }
 
-  authorOf(p: PostRow): Promise<AuthorRow> {
-    return this.author(p.author_id);
-  }
-
-  postOf(c: CommentRow): Promise<PostRow> {
-    return this.post(c.post_id);
-  }
-
-  authorIdOf(p: PostRow): number {
-    return p.author_id;
-  }
-
-  postIdOf(c: CommentRow): number {
-    return c.post_id;
-  }
-
-  end(): void {}
 }
 
 function poolImpl(url: string, makeReq: (pool: mysql.Pool) => Req<AuthorRow, PostRow, CommentRow>, warm: boolean): Promise<Impl> {
