@@ -6,12 +6,12 @@ import { ENTITY, FRESH, ROW, VIEW, type EntityObject } from './entity-class.js';
 import { IsOfflineError, isUnreachable, NotFoundError, NotLiveError } from './errors.js';
 import { compileInclude, everyNode, type IncludeNode } from './include.js';
 import { loadTree } from './load-tree.js';
-import { Tick } from './tick.js';
 import { displayKey, loadEntities } from './load-entities.js';
 import { loadRelation, type RelationValue } from './load-relation.js';
 import { assertMode, capMode, describe, Mode, MODE_COUNT, modeRank, readsCacheFirst } from './mode.js';
 import type { CompiledEntity, CompiledRelation } from './schema.js';
 import type { StoreCore } from './store-core.js';
+import { Tick } from './tick.js';
 
 /** Options of `view.preload()`. */
 export interface PreloadOptions {
@@ -110,9 +110,9 @@ export class ViewState {
     this.assertLive(`look up ${entity.name}`);
     if (!Array.isArray(keys)) throw new TypeError(`${entity.name}.many: expected an array of keys, got ${describe(keys)}`);
     const normalized = keys.map((k) => normalizeKey(entity, k));
-    const results = options.include !== undefined && this.#oneTrip(options.strategy, compileInclude(entity, options.include))
-      ? await this.#rootsWithTree(entity, normalized, compileInclude(entity, options.include))
-      : await this.#entityLoader(entity, this.mode).loadMany(normalized);
+    const nodes = options.include === undefined ? undefined : compileInclude(entity, options.include);
+    const oneTrip = nodes !== undefined && this.#oneTrip(strategyOf(options), nodes);
+    const results = oneTrip ? await this.#rootsWithTree(entity, normalized, nodes) : await this.#entityLoader(entity, this.mode).loadMany(normalized);
     const missing: KeyValue[] = [];
     const out: (EntityObject | null)[] = new Array(results.length);
     for (let i = 0; i < results.length; i++) {
@@ -124,25 +124,21 @@ export class ViewState {
       else out[i] = r as EntityObject;
     }
     if (missing.length > 0 && options.nullForMissing !== true) throw new NotFoundError(entity.name, missing.map((k) => displayKey(entity, k)));
-    if (options.include !== undefined && !(results as { treeLoaded?: boolean }).treeLoaded) {
-      await this.preload(out.filter((o): o is EntityObject => o !== null), options.include, options);
-    }
+    if (options.include !== undefined && !oneTrip) await this.preload(out.filter((o): o is EntityObject => o !== null), options.include, options);
     return out;
   }
 
   /** Whether an include tree can go to the origin in one round trip under the view's mode. */
-  #oneTrip(strategy: PreloadOptions['strategy'], nodes: readonly IncludeNode[]): boolean {
-    const s = strategy ?? 'tree';
-    if (s !== 'tree' && s !== 'levels') throw new TypeError(`preload: strategy must be "tree" or "levels", got ${describe(s)}`);
+  #oneTrip(strategy: 'tree' | 'levels', nodes: readonly IncludeNode[]): boolean {
     const mode = this.mode;
-    return s === 'tree' && this.core.canTree && (mode === Mode.FRESHEN || mode === Mode.PREFER_CACHE) && everyNode(nodes, (n) => capMode(mode, n.rel.mode) === mode);
+    return strategy === 'tree' && this.core.canTree && (mode === Mode.FRESHEN || mode === Mode.PREFER_CACHE) && everyNode(nodes, (n) => capMode(mode, n.rel.mode) === mode);
   }
 
   /**
    * `many(keys, { include })` in one round trip: roots the view holds or the cache answers are taken from
    * there, and the rest are fetched as the first level of the include tree's own round trip.
    */
-  async #rootsWithTree(entity: CompiledEntity, keys: readonly KeyValue[], nodes: readonly IncludeNode[]): Promise<(EntityObject | Error)[] & { treeLoaded: true }> {
+  async #rootsWithTree(entity: CompiledEntity, keys: readonly KeyValue[], nodes: readonly IncludeNode[]): Promise<(EntityObject | Error)[]> {
     const mode = this.mode;
     const known = this.known[entity.index] as Map<KeyValue, EntityObject>;
     const absent = this.absent[entity.index] as Map<KeyValue, boolean>;
@@ -168,8 +164,7 @@ export class ViewState {
       if (obj !== undefined && !fetching.has(key)) roots.add(obj);
     }
     await this.core.track(loadTree(this, [...roots], nodes, mode, { entity, keys: fetch }));
-    const out = keys.map((key): EntityObject | Error => known.get(key) ?? new NotFoundError(entity.name, [displayKey(entity, key)]));
-    return Object.assign(out, { treeLoaded: true as const });
+    return keys.map((key): EntityObject | Error => known.get(key) ?? new NotFoundError(entity.name, [displayKey(entity, key)]));
   }
 
   /**
@@ -179,8 +174,7 @@ export class ViewState {
   async preload(objects: readonly EntityObject[], include: unknown, options: PreloadOptions = {}): Promise<void> {
     this.assertLive('preload');
     if (!Array.isArray(objects)) throw new TypeError(`preload: expected an array of entities, got ${describe(objects)}`);
-    const strategy = options.strategy ?? 'tree';
-    if (strategy !== 'tree' && strategy !== 'levels') throw new TypeError(`preload: strategy must be "tree" or "levels", got ${describe(strategy)}`);
+    const strategy = strategyOf(options);
     if (objects.length === 0) return;
     const entity = this.#entityOf(objects[0], 'preload');
     for (const o of objects) if (this.#entityOf(o, 'preload') !== entity) throw new TypeError(`preload: all entities must be of one kind; got ${entity.name} and ${o[ENTITY].name}`);
@@ -443,4 +437,11 @@ export class ViewState {
     }, cacheMap === undefined ? { batchScheduleFn: this.#tick.schedule } : { cacheMap, batchScheduleFn: this.#tick.schedule });
     return loader;
   }
+}
+
+/** The preload strategy asked for (default `tree`); anything else is a TypeError naming it. */
+function strategyOf(options: PreloadOptions): 'tree' | 'levels' {
+  const strategy = options.strategy ?? 'tree';
+  if (strategy !== 'tree' && strategy !== 'levels') throw new TypeError(`preload: strategy must be "tree" or "levels", got ${describe(strategy)}`);
+  return strategy;
 }
