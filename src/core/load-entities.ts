@@ -1,6 +1,6 @@
 import type { KeyValue, Row } from './codec.js';
 import { fetchClaimed } from './claimed-fetch.js';
-import { FRESH, type EntityObject } from './entity-class.js';
+import type { EntityObject } from './entity-class.js';
 import { IsOfflineError, isUnreachable, NotFoundError } from './errors.js';
 import { Mode, readsCacheFirst } from './mode.js';
 import type { CompiledEntity } from './schema.js';
@@ -27,13 +27,9 @@ export async function loadEntities(
   if (force) for (let i = 0; i < keys.length; i++) todo.push(i);
   else for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as KeyValue;
-    const obj = known.get(key);
-    if (obj !== undefined && (!freshOnly || obj[FRESH])) {
-      out[i] = obj;
-      continue;
-    }
-    const gone = absent.get(key);
-    if (gone !== undefined && (!freshOnly || gone)) out[i] = new NotFoundError(entity.name, [displayKey(entity, key)]);
+    const obj = view.held(entity, key, mode);
+    if (obj !== undefined) out[i] = obj;
+    else if (view.heldAbsent(entity, key, mode)) out[i] = new NotFoundError(entity.name, [displayKey(entity, key)]);
     else todo.push(i);
   }
   if (todo.length === 0) return out;

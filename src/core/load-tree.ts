@@ -1,7 +1,7 @@
 import type { MergeBatch } from './cache-store.js';
 import type { KeyValue, Row } from './codec.js';
 import type { EntityObject } from './entity-class.js';
-import { FRESH, ROW } from './entity-class.js';
+import { ROW } from './entity-class.js';
 import type { IncludeNode } from './include.js';
 import { group, relationValue } from './load-relation.js';
 import { Mode } from './mode.js';
@@ -153,10 +153,9 @@ export async function loadTree(
 async function takeKnown(view: ViewState, rel: CompiledRelation, keys: readonly KeyValue[], mode: Mode, next: EntityObject[]): Promise<KeyValue[]> {
   const rest: KeyValue[] = [];
   if (rel.kind === 'belongsTo') {
-    const known = view.known[rel.target.index] as Map<KeyValue, EntityObject>;
     for (const key of keys) {
-      const obj = known.get(key);
-      if (obj !== undefined && (mode !== Mode.FRESHEN || obj[FRESH])) next.push(obj);
+      const obj = view.held(rel.target, key, mode);
+      if (obj !== undefined) next.push(obj);
       else rest.push(key);
     }
     return rest;

@@ -87,15 +87,24 @@ export class ViewState {
     } catch (error) {
       return Promise.reject(error);
     }
-    const held = this.#held(entity, normalized, mode);
+    const held = this.held(entity, normalized, mode);
     if (held !== undefined) return Promise.resolve(held);
     return this.#entityLoader(entity, mode).load(normalized) as Promise<EntityObject>;
   }
 
-  /** An object already in the view that the entity loader would answer with, given at once (see AnswerCache). */
-  #held(entity: CompiledEntity, key: KeyValue, mode: Mode): EntityObject | undefined {
+  /**
+   * @internal The object the view holds for `key` if it answers a lookup under `mode` (FRESHEN takes only
+   * rows read from the origin within the view).
+   */
+  held(entity: CompiledEntity, key: KeyValue, mode: Mode): EntityObject | undefined {
     const obj = (this.known[entity.index] as Map<KeyValue, EntityObject>).get(key);
     return obj !== undefined && (mode !== Mode.FRESHEN || obj[FRESH]) ? obj : undefined;
+  }
+
+  /** @internal Whether the view knows `key` absent, in a way that answers a lookup under `mode`. */
+  heldAbsent(entity: CompiledEntity, key: KeyValue, mode: Mode): boolean {
+    const fresh = (this.absent[entity.index] as Map<KeyValue, boolean>).get(key);
+    return fresh !== undefined && (mode !== Mode.FRESHEN || fresh);
   }
 
   /** `view.X(key, { include })`. */
@@ -143,11 +152,7 @@ export class ViewState {
     const known = this.known[entity.index] as Map<KeyValue, EntityObject>;
     const absent = this.absent[entity.index] as Map<KeyValue, boolean>;
     const wanted = new Set<KeyValue>();
-    for (const key of keys) {
-      const gone = absent.get(key);
-      const knownAbsent = gone !== undefined && (mode !== Mode.FRESHEN || gone);
-      if (!knownAbsent && this.#held(entity, key, mode) === undefined) wanted.add(key);
-    }
+    for (const key of keys) if (!this.heldAbsent(entity, key, mode) && this.held(entity, key, mode) === undefined) wanted.add(key);
     let fetch = [...wanted];
     if (mode !== Mode.FRESHEN && fetch.length > 0) {
       const notBefore = entity.maxAge === undefined ? undefined : Date.now() - entity.maxAge;
@@ -344,7 +349,7 @@ export class ViewState {
     if (rel.kind === 'belongsTo') {
       const fk = rel.foreignKey.of(row);
       if (fk === null) return Promise.resolve(null);
-      const held = this.#held(rel.target, fk, mode);
+      const held = this.held(rel.target, fk, mode);
       if (held !== undefined) return Promise.resolve(held);
       const found = this.#entityLoader(rel.target, mode).load(fk);
       if (!rel.hasFallback) return found;

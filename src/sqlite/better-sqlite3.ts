@@ -1,7 +1,7 @@
 import { resolve as resolvePath } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { StatementListener } from '../core/events.js';
-import { reportStatement, type SqliteConnection } from './connection.js';
+import { MAX_KEPT_STATEMENTS, reportStatement, type SqliteConnection } from './connection.js';
 import { parameterLayout, type ParameterLayout } from './parameter-layout.js';
 
 type Constructor = typeof BetterSqlite3;
@@ -13,12 +13,6 @@ interface Prepared {
   /** Whether it needs the file lock: it writes, or it begins a transaction. */
   readonly writes: boolean;
 }
-
-/**
- * Prepared statements kept per connection. The cache's own SQL is a few strings per table; the bound keeps
- * caller SQL with inlined values (`cacheSql`) from growing the map without end.
- */
-const MAX_PREPARED = 500;
 
 /** node-sqlite3's busy timeout until a `PRAGMA busy_timeout` says otherwise, so both drivers wait alike. */
 const DEFAULT_BUSY_TIMEOUT_MS = 1000;
@@ -256,7 +250,7 @@ export class BetterSqlite3Connection implements SqliteConnection {
       const statement = this.#db.prepare(sql);
       // BEGIN and SAVEPOINT count as read-only to SQLite, but the transaction they open may write.
       prepared = { statement, layout: parameterLayout(sql), writes: !statement.readonly || /^\s*(BEGIN|SAVEPOINT)\b/i.test(sql) };
-      if (this.#prepared.size >= MAX_PREPARED) this.#prepared.delete(this.#prepared.keys().next().value as string);
+      if (this.#prepared.size >= MAX_KEPT_STATEMENTS) this.#prepared.delete(this.#prepared.keys().next().value as string);
       this.#prepared.set(sql, prepared);
     }
     return prepared;

@@ -21,6 +21,12 @@ export interface SqliteConnection {
   close(): Promise<void>;
 }
 
+/**
+ * @internal Prepared statements a connection keeps, per driver. The cache's own SQL is a few strings per
+ * table; the bound keeps caller SQL with inlined values from growing the set without end.
+ */
+export const MAX_KEPT_STATEMENTS = 256;
+
 /** @internal Reports one finished statement to `listener`, as the cache's (`target` is retagged by origins). */
 export function reportStatement(
   listener: StatementListener | undefined, sql: string, params: number, rows: number, t0: number, error?: Error | null,

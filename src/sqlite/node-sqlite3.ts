@@ -1,9 +1,7 @@
 import sqlite3 from 'sqlite3';
 import type { StatementListener } from '../core/events.js';
-import { reportStatement, type SqliteConnection } from './connection.js';
+import { MAX_KEPT_STATEMENTS, reportStatement, type SqliteConnection } from './connection.js';
 
-/** Most statements a connection keeps prepared (the library's own SQL is a few per table). */
-const MAX_KEPT = 256;
 const noop = (): void => undefined;
 
 /**
@@ -99,7 +97,7 @@ export class NodeSqlite3Connection implements SqliteConnection {
     const kept = this.#prepared as Map<string, Promise<sqlite3.Statement>>;
     let statement = kept.get(sql);
     if (statement === undefined) {
-      if (kept.size >= MAX_KEPT) {
+      if (kept.size >= MAX_KEPT_STATEMENTS) {
         const [oldest, evicted] = kept.entries().next().value as [string, Promise<sqlite3.Statement>];
         kept.delete(oldest);
         void evicted.then((st) => st.finalize(), noop);
