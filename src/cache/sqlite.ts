@@ -4,7 +4,7 @@ import type { StatementListener } from '../core/events.js';
 import type { CacheStore, EntityRead, MergeBatch, QueryKey, RecordedQuery, RelationRead, VerifyReport } from '../core/cache-store.js';
 import { DECODERS, decodeRows, planDecode, type DecodePlan, type Decoder, type KeyValue, type Row } from '../core/codec.js';
 import type { ColumnType, CompiledColumn, CompiledEntity, CompiledRelation, CompiledSchema } from '../core/schema.js';
-import { keysParam, type CompiledKey } from '../core/key.js';
+import { keysParam, type CompiledKey } from '../core/schema/key.js';
 import { inKeys, keyEquals, quoteSqlite as q, type SqliteConnection } from '../sqlite/connection.js';
 import { checkSqliteDriver, openSqliteConnection, type SqliteDriver } from '../sqlite/sqlite-driver.js';
 
@@ -412,8 +412,8 @@ export class SqliteCacheStore implements CacheStore {
       await db.run(MARK_SQL, [relation.rel.id, loadedAt, keysParam(relation.rel.source.key, relation.keys, false)]);
     }
     if (this.#shared && batch.unclaimed !== true) {
-      if (entityKeys !== undefined && entityKeys.length > 0) await db.run(RELEASE_SQL, [`e:${entity.name}`, keysParam(entity.key, entityKeys, false), this.#owner]);
-      if (relation !== undefined) await db.run(RELEASE_SQL, [`r:${relation.rel.id}`, keysParam(relation.rel.source.key, relation.keys, false), this.#owner]);
+      if (entityKeys !== undefined && entityKeys.length > 0) await db.run(RELEASE_SQL, [entity.name, keysParam(entity.key, entityKeys, false), this.#owner]);
+      if (relation !== undefined) await db.run(RELEASE_SQL, [relation.rel.id, keysParam(relation.rel.source.key, relation.keys, false), this.#owner]);
       if (batch.query !== undefined) await db.run(RELEASE_SQL, [batch.query.kind, JSON.stringify([batch.query.params]), this.#owner]);
     }
     if (batch.query !== undefined) {
@@ -453,12 +453,13 @@ export class SqliteCacheStore implements CacheStore {
     await db.run(plan.deleteRows, [keys]);
   }
 
-  async claim(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[], markKind: string, markedSince: number): Promise<KeyValue[]> {
+  async claim(kind: string, keys: readonly KeyValue[], markedSince: number): Promise<KeyValue[]> {
     if (!this.#shared || keys.length === 0) return [...keys];
+    const key = this.#claimKey(kind);
     const param = key === undefined ? JSON.stringify(keys) : keysParam(key, keys, false);
     const now = Date.now();
     const rows = await this.#transact((db) =>
-      db.all<{ key: unknown }>(CLAIM_SQL, [kind, this.#owner, now + (this.#options.claimMs ?? 30000), param, now, markKind, markedSince]),
+      db.all<{ key: unknown }>(CLAIM_SQL, [kind, this.#owner, now + (this.#options.claimMs ?? 30000), param, now, kind, markedSince]),
       true,
     );
     if (rows.length === keys.length) return [...keys];
@@ -466,10 +467,18 @@ export class SqliteCacheStore implements CacheStore {
     return keys.filter((k) => claimed.has(typeof k === 'bigint' ? String(k) : k));
   }
 
-  async release(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[]): Promise<void> {
+  async release(kind: string, keys: readonly KeyValue[]): Promise<void> {
     if (!this.#shared || keys.length === 0) return;
+    const key = this.#claimKey(kind);
     const param = key === undefined ? JSON.stringify(keys) : keysParam(key, keys, false);
     await this.#transact((db) => db.run(RELEASE_SQL, [kind, param, this.#owner]), true);
+  }
+
+  /** How keys of lookup `kind` are encoded: the entity's key, the relation's source key, or none (a query's params text). */
+  #claimKey(kind: string): CompiledKey | undefined {
+    for (const entity of this.#tables.keys()) if (entity.name === kind) return entity.key;
+    for (const rel of this.#relations.keys()) if (rel.id === kind) return rel.source.key;
+    return undefined;
   }
 
   async verify(): Promise<VerifyReport> {

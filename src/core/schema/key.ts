@@ -1,5 +1,5 @@
-import type { KeyValue, Row } from './codec.js';
-import type { CompiledColumn } from './schema.js';
+import type { KeyValue, Row } from '../values.js';
+import type { CompiledColumn } from './columns.js';
 
 /**
  * @internal A key over one or more columns: an entity's key, a foreign key, or a join table's source
