@@ -1,6 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { KeyValue } from './codec.js';
-import type { CompiledKey } from './schema.js';
 import type { StoreCore } from './store-core.js';
 
 /** How often a process waiting on another's fetch looks at the cache again. */
@@ -16,24 +15,24 @@ const MAX_ROUNDS = 3000;
  */
 export async function fetchClaimed<T>(
   core: StoreCore,
-  claim: { kind: string; markKind: string; key: CompiledKey | undefined; since: number },
+  claim: { kind: string; since: number },
   keys: readonly KeyValue[],
   fetch: (keys: KeyValue[]) => Promise<Map<KeyValue, T>>,
   readBack: (keys: KeyValue[]) => Promise<Map<KeyValue, T>>,
 ): Promise<Map<KeyValue, T>> {
-  const { kind, key } = claim;
+  const { kind } = claim;
   const out = new Map<KeyValue, T>();
   let pending: readonly KeyValue[] = keys;
   for (let round = 0; ; round++) {
     if (round > 0) await delay(POLL_MS);
     // Waiting is bounded: past it (an answer that never lands as asked), fetch here regardless.
-    const claimed = round > MAX_ROUNDS ? [...pending] : await core.cache.claim(kind, key, pending, claim.markKind, claim.since);
+    const claimed = round > MAX_ROUNDS ? [...pending] : await core.cache.claim(kind, pending, claim.since);
     if (claimed.length > 0) {
       let got: Map<KeyValue, T>;
       try {
         got = await fetch(claimed);
       } catch (error) {
-        await core.cache.release(kind, key, claimed).catch(() => undefined);
+        await core.cache.release(kind, claimed).catch(() => undefined);
         throw error;
       }
       for (const [k, v] of got) out.set(k, v);

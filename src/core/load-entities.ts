@@ -62,7 +62,7 @@ export async function loadEntities(
   const shared = await view.core.inflight.share(kind, wanted, shareSince, (mine) =>
     fetchClaimed<Row | null>(
       view.core,
-      { kind, markKind: entity.name, key: entity.key, since: since ?? 0 },
+      { kind: entity.name, since: since ?? 0 },
       mine,
       async (claimed) => {
         const rows = await view.core.select({ entity, where: entity.key, keys: claimed });

@@ -61,7 +61,7 @@ export async function loadRelation(
       const shared = await view.core.inflight.share(kind, missing, shareSince, (mine) =>
         fetchClaimed<Row[]>(
           view.core,
-          { kind, markKind: rel.id, key: rel.source.key, since: since ?? 0 },
+          { kind: rel.id, since: since ?? 0 },
           mine,
           async (claimed) => {
             const rows = await view.core.select({ entity: rel.target, where: rel.foreignKey, keys: claimed, orderBy: rel.orderBy, through: rel.through });

@@ -272,7 +272,7 @@ export class ViewState {
     const shared = await this.core.inflight.share(key.kind, [key.params], mode === Mode.FRESHEN ? this.born : 0, (mine) =>
       fetchClaimed<Row[]>(
         this.core,
-        { kind: key.kind, markKind: key.kind, key: undefined, since: since ?? 0 },
+        { kind: key.kind, since: since ?? 0 },
         mine,
         async () => {
           const rows = await this.core.selectSql(entity, sql, params);

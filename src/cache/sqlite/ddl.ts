@@ -1,6 +1,7 @@
 // The cache file's tables: the bookkeeping tables, and the entity and join tables migrated to the schema.
 import type { CompiledColumn, CompiledKey, CompiledSchema } from '../../core/schema.js';
 import { quoteSqlite as q, type SqliteConnection } from '../../sqlite/connection.js';
+import { CLEAR_OLD_CLAIMS_SQL } from './claims.js';
 import { STORAGE } from './encoders.js';
 
 /** The tables the cache keeps for itself, whatever the schema. */
@@ -12,9 +13,9 @@ const BOOKKEEPING =
   'CREATE TABLE IF NOT EXISTS adbv_query_rows (kind TEXT NOT NULL, params TEXT NOT NULL, pos INTEGER NOT NULL, entity TEXT NOT NULL, key ANY NOT NULL, PRIMARY KEY (kind, params, pos)) WITHOUT ROWID;' +
   'CREATE INDEX IF NOT EXISTS adbv_query_rows_key ON adbv_query_rows (entity, key);';
 
-/** Creates the bookkeeping tables the file lacks, in one transaction. */
+/** Creates the bookkeeping tables the file lacks and drops claims no process of this version honours, in one transaction. */
 export async function createBookkeeping(db: SqliteConnection): Promise<void> {
-  await db.exec(`BEGIN IMMEDIATE;${BOOKKEEPING}COMMIT;`);
+  await db.exec(`BEGIN IMMEDIATE;${BOOKKEEPING}${CLEAR_OLD_CLAIMS_SQL}COMMIT;`);
 }
 
 /**

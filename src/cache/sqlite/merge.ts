@@ -46,8 +46,8 @@ export async function applyBatch(db: SqliteConnection, plans: Plans, batch: Merg
     await db.run(MARK_SQL, [relation.rel.id, loadedAt, keysParam(relation.rel.source.key, relation.keys, false)]);
   }
   if (claimant !== undefined && batch.unclaimed !== true) {
-    if (entityKeys !== undefined && entityKeys.length > 0) await db.run(RELEASE_SQL, [`e:${entity.name}`, keysParam(entity.key, entityKeys, false), claimant.owner]);
-    if (relation !== undefined) await db.run(RELEASE_SQL, [`r:${relation.rel.id}`, keysParam(relation.rel.source.key, relation.keys, false), claimant.owner]);
+    if (entityKeys !== undefined && entityKeys.length > 0) await db.run(RELEASE_SQL, [plan.kind, keysParam(entity.key, entityKeys, false), claimant.owner]);
+    if (relation !== undefined) await db.run(RELEASE_SQL, [relation.rel.id, keysParam(relation.rel.source.key, relation.keys, false), claimant.owner]);
     if (batch.query !== undefined) await db.run(RELEASE_SQL, [batch.query.kind, JSON.stringify([batch.query.params]), claimant.owner]);
   }
   if (batch.query !== undefined) {

@@ -1,6 +1,6 @@
 // The SQL text of each entity table and relation of a schema, built once when the cache opens.
 import { DECODERS, planDecode, type DecodePlan, type Decoder } from '../../core/codec.js';
-import type { CompiledColumn, CompiledEntity, CompiledRelation, CompiledSchema } from '../../core/schema.js';
+import type { CompiledColumn, CompiledEntity, CompiledKey, CompiledRelation, CompiledSchema } from '../../core/schema.js';
 import { inKeys, keyEquals, quoteSqlite as q } from '../../sqlite/connection.js';
 import { DECODED, ENCODERS, type Encoder } from './encoders.js';
 
@@ -35,12 +35,31 @@ export interface RelationPlan {
 export class Plans {
   readonly #tables = new Map<CompiledEntity, TablePlan>();
   readonly #relations = new Map<CompiledRelation, RelationPlan>();
+  /** The key of each lookup kind but custom queries: an entity's key, a relation's source key. */
+  readonly #kindKeys = new Map<string, CompiledKey>();
   readonly #description: string;
 
   constructor(schema: CompiledSchema, description: string) {
     this.#description = description;
-    for (const entity of schema.entities) this.#tables.set(entity, planTable(entity));
-    for (const rel of schema.relations) if (rel.kind !== 'belongsTo') this.#relations.set(rel, planRelation(rel));
+    for (const entity of schema.entities) {
+      this.#tables.set(entity, planTable(entity));
+      this.#kindKeys.set(entity.name, entity.key);
+    }
+    for (const rel of schema.relations) {
+      if (rel.kind !== 'belongsTo') this.#relations.set(rel, planRelation(rel));
+      this.#kindKeys.set(rel.id, rel.source.key);
+    }
+  }
+
+  /**
+   * The key a lookup kind is keyed by, as completeness marks spell kinds: `A` (an entity's key), `A.bs`
+   * (the relation's source key), or undefined for a custom query `q:tag` (keyed by its parameters' text).
+   */
+  kindKey(kind: string): CompiledKey | undefined {
+    if (kind.startsWith('q:')) return undefined;
+    const key = this.#kindKeys.get(kind);
+    if (key === undefined) throw new TypeError(`${this.#description}: unknown lookup kind ${JSON.stringify(kind)}; expected an entity name, a relation id (Entity.relation) or q:tag`);
+    return key;
   }
 
   /** The entities planned, in schema order. */

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CacheStore, EntityRead, MergeBatch, QueryKey, RecordedQuery, RelationRead, VerifyReport } from '../../core/cache-store.js';
 import { decodeRows, type KeyValue, type Row } from '../../core/codec.js';
 import type { StatementListener } from '../../core/events.js';
-import type { CompiledColumn, CompiledEntity, CompiledKey, CompiledRelation, CompiledSchema } from '../../core/schema.js';
+import type { CompiledColumn, CompiledEntity, CompiledRelation, CompiledSchema } from '../../core/schema.js';
 import type { SqliteConnection } from '../../sqlite/connection.js';
 import { keysParam } from '../../sqlite/keys-param.js';
 import { openSqliteConnection, type SqliteDriver } from '../../sqlite/sqlite-driver.js';
@@ -164,13 +164,15 @@ export class SqliteCacheStore implements CacheStore {
     });
   }
 
-  async claim(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[], markKind: string, markedSince: number): Promise<KeyValue[]> {
+  async claim(kind: string, keys: readonly KeyValue[], markedSince: number): Promise<KeyValue[]> {
+    const key = this.#planned().kindKey(kind);
     const who = this.#claimant;
     if (who === undefined || keys.length === 0) return [...keys];
-    return this.#writes.transact((db) => claimKeysIn(db, who, kind, key, keys, markKind, markedSince), true);
+    return this.#writes.transact((db) => claimKeysIn(db, who, kind, key, keys, markedSince), true);
   }
 
-  async release(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[]): Promise<void> {
+  async release(kind: string, keys: readonly KeyValue[]): Promise<void> {
+    const key = this.#planned().kindKey(kind);
     const who = this.#claimant;
     if (who === undefined || keys.length === 0) return;
     await this.#writes.transact((db) => releaseKeysIn(db, who, kind, key, keys), true);
