@@ -4,18 +4,43 @@ import { quoteSqlite as q, type SqliteConnection } from '../../sqlite/connection
 import { CLEAR_OLD_CLAIMS_SQL } from './claims.js';
 import { STORAGE } from './encoders.js';
 
-/** The tables the cache keeps for itself, whatever the schema. */
+/**
+ * The version of the bookkeeping tables' layout. A file written in another layout has its marks, claims
+ * and recorded queries dropped when opened (its rows stay; lookups go to the origin again): guessing what
+ * an old mark meant could answer a key the origin never gave.
+ * 1 (unrecorded): `key ANY` columns, which turned '007', '7.0' and ' 7' into 7 and big integers into reals.
+ */
+const FORMAT = '2';
+
+/**
+ * The tables the cache keeps for itself, whatever the schema. Keys are stored as they are bound, never
+ * converted: a `BLOB` column has no affinity, so the text '007' stays text and is not the integer 7, and a
+ * bigint (bound as its decimal text) stays exact. Every key is bound through `keysParam`.
+ */
 const BOOKKEEPING =
-  'CREATE TABLE IF NOT EXISTS adbv_meta (name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL) WITHOUT ROWID;' +
-  'CREATE TABLE IF NOT EXISTS ever_loaded (kind TEXT NOT NULL, key ANY NOT NULL, loaded_at INTEGER NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;' +
-  'CREATE TABLE IF NOT EXISTS adbv_fetching (kind TEXT NOT NULL, key ANY NOT NULL, owner TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;' +
+  'CREATE TABLE IF NOT EXISTS ever_loaded (kind TEXT NOT NULL, key BLOB NOT NULL, loaded_at INTEGER NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;' +
+  'CREATE TABLE IF NOT EXISTS adbv_fetching (kind TEXT NOT NULL, key BLOB NOT NULL, owner TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;' +
   'CREATE TABLE IF NOT EXISTS adbv_queries (kind TEXT NOT NULL, params TEXT NOT NULL, entity TEXT NOT NULL, sql TEXT NOT NULL, PRIMARY KEY (kind, params)) WITHOUT ROWID;' +
-  'CREATE TABLE IF NOT EXISTS adbv_query_rows (kind TEXT NOT NULL, params TEXT NOT NULL, pos INTEGER NOT NULL, entity TEXT NOT NULL, key ANY NOT NULL, PRIMARY KEY (kind, params, pos)) WITHOUT ROWID;' +
+  'CREATE TABLE IF NOT EXISTS adbv_query_rows (kind TEXT NOT NULL, params TEXT NOT NULL, pos INTEGER NOT NULL, entity TEXT NOT NULL, key BLOB NOT NULL, PRIMARY KEY (kind, params, pos)) WITHOUT ROWID;' +
   'CREATE INDEX IF NOT EXISTS adbv_query_rows_key ON adbv_query_rows (entity, key);';
 
-/** Creates the bookkeeping tables the file lacks and drops claims no process of this version honours, in one transaction. */
+/** The bookkeeping tables of a layout other than {@link FORMAT}. */
+const DROP_BOOKKEEPING = 'DROP TABLE IF EXISTS ever_loaded; DROP TABLE IF EXISTS adbv_fetching; DROP TABLE IF EXISTS adbv_query_rows; DROP TABLE IF EXISTS adbv_queries;';
+
+/**
+ * Creates the bookkeeping tables the file lacks (dropping those of another layout first) and drops claims
+ * no process of this version honours, in one transaction.
+ */
 export async function createBookkeeping(db: SqliteConnection): Promise<void> {
-  await db.exec(`BEGIN IMMEDIATE;${BOOKKEEPING}${CLEAR_OLD_CLAIMS_SQL}COMMIT;`);
+  await db.exec('BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS adbv_meta (name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL) WITHOUT ROWID;');
+  try {
+    const [format] = await db.all<{ fingerprint: string }>("SELECT fingerprint FROM adbv_meta WHERE name = 'format'");
+    const upgrade = format?.fingerprint === FORMAT ? '' : `${DROP_BOOKKEEPING}INSERT OR REPLACE INTO adbv_meta VALUES ('format', ${sqlString(FORMAT)});`;
+    await db.exec(`${upgrade}${BOOKKEEPING}${CLEAR_OLD_CLAIMS_SQL}COMMIT;`);
+  } catch (error) {
+    await db.exec('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
 }
 
 /**
