@@ -102,11 +102,12 @@ export interface CacheStore {
   /** Every custom query recorded complete. */
   recordedQueries(): Promise<RecordedQuery[]>;
   /**
-   * Claims the right to fetch `keys` of lookup `kind` from the origin, for processes sharing this cache:
-   * returns the keys now claimed by this process; the others are being fetched by another process whose
-   * claim has not expired, or were marked complete (at or after `markedSince`) since the caller read the
-   * cache. `kind` is the lookup's one name, as completeness marks use it: the entity name (`A`), the
-   * relation id (`A.bs`) or `q:tag` (whose key is the parameters' text). `merge` of the answer releases them.
+   * Claims the right to fetch `keys` of a lookup kind from the origin, for processes sharing this cache.
+   * `kind` is spelled as completeness marks spell it: an entity name (`A`), a relation id (`A.bs`) or a
+   * custom query (`q:tag`, whose key is its parameters' text); the cache knows each kind's key encoding
+   * from its schema. Returns the keys now claimed by this process; the others are being fetched by another
+   * process whose claim has not expired, or were marked complete at or after `markedSince` since the
+   * caller read the cache. `merge` of the answer releases them.
    */
   claim(kind: string, keys: readonly KeyValue[], markedSince: number): Promise<KeyValue[]>;
   /** Gives up claims after a failed fetch, so other processes need not wait for them to expire. */
