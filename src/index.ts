@@ -2,7 +2,8 @@ export { defineSchema, entity, hasMany, hasOne, belongsTo, manyToMany } from './
 export type {
   ColumnType, ColumnSpec, ColumnValue, ColumnTypes, JsonValue, EntityDef, RelationDef, RelationKind, RelationOptions, ThroughOptions, Schema, CheckSchema,
 } from './core/schema.js';
-export type { EntityOf, RelationValueOf, KeyOf, EntityAccessor, NameOf } from './core/types.js';
+export type { EntityOf, RelationValueOf, KeyOf, EntityAccessor, NameOf, RowOf, PatchOf } from './core/types.js';
+export type { LocalChange, LocalChangeKind, LocalChangeFilter } from './core/local/local-change.js';
 export type { Include } from './core/include.js';
 export type { QuerySpec, ManyOptions, PreloadOptions, ViewOptions } from './core/view/options.js';
 export { Mode } from './core/mode.js';

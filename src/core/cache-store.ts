@@ -1,4 +1,5 @@
 // The cache port: what the core asks of the local cache in front of the origin (`sqliteCache` implements it).
+import type { LocalChangeSet, LocalWrite } from './local/local-change.js';
 import type { KeyValue, Row } from './values.js';
 import type { StatementListener } from './events.js';
 import type { CompiledEntity, CompiledRelation, CompiledSchema } from './schema.js';
@@ -118,4 +119,23 @@ export interface CacheStore {
   observe?(listener: StatementListener): void;
   /** Runs caller SQL on the cache, read-only. */
   sql(sql: string, params: readonly unknown[]): Promise<Row[]>;
+
+  // ---- local changes: kept in the cache, shown by every read of it, never sent to the origin ----------
+
+  /**
+   * Writes one local change in one transaction: recorded with the origin row it was made against, and its
+   * row put in (or taken out of) the entity table, so every read of the cache shows it at once. Origin
+   * answers merged later do not overwrite it (their row is recorded as the change's `origin`). No
+   * completeness mark is written or removed.
+   */
+  writeLocal(write: LocalWrite): Promise<void>;
+  /** Every local change held, in the order made, with the version of the file's local changes. */
+  localChanges(): Promise<LocalChangeSet>;
+  /** One statement: the version of the file's local changes, which every local write or discard changes. */
+  localVersion(): Promise<number>;
+  /**
+   * Drops local changes (all, or those of `targets`) in one transaction, putting the origin's rows back
+   * where known; the marks those rows may stand under are dropped. Returns how many were dropped.
+   */
+  discardLocal(targets?: readonly { readonly entity: string; readonly key: KeyValue }[]): Promise<number>;
 }

@@ -57,7 +57,34 @@ export interface EntityAccessor<S extends Record<string, EntityDef>, N extends k
   many(keys: readonly KeyOf<S, N>[], options?: { include?: Include<S, N>; nullForMissing?: false; strategy?: 'tree' | 'levels' }): Promise<readonly EntityOf<S, N>[]>;
   /** Entities in key order, `null` for missing keys. */
   many(keys: readonly KeyOf<S, N>[], options: { include?: Include<S, N>; nullForMissing: true; strategy?: 'tree' | 'levels' }): Promise<readonly (EntityOf<S, N> | null)[]>;
+  /**
+   * A local change: the whole row, new or replacing the row with its key. Kept in the cache file, shown
+   * by every view of every store on it, never sent to the origin.
+   */
+  put(row: RowOf<S, N>): Promise<EntityOf<S, N>>;
+  /** A local change: sets some (non-key) columns of an existing row. */
+  patch(key: KeyOf<S, N>, columns: PatchOf<S, N>): Promise<EntityOf<S, N>>;
+  /** A local change: takes the row out of every answer. */
+  remove(key: KeyOf<S, N>): Promise<void>;
 }
+
+/** The names of the columns of `Cols` that may be NULL. */
+type NullableColumns<Cols> = { [C in keyof Cols]: Cols[C] extends `${string}?` ? C : never }[keyof Cols];
+
+/** The key column names of entity `N`. */
+type KeyColumns<S extends Record<string, EntityDef>, N extends keyof S> = S[N]['key'] extends readonly string[] ? S[N]['key'][number] : S[N]['key'];
+
+/** A whole row of entity `N` for `put`: every column, nullable ones optional. */
+export type RowOf<S extends Record<string, EntityDef>, N extends keyof S> = {
+  readonly [C in Exclude<keyof S[N]['columns'], NullableColumns<S[N]['columns']>>]: ColumnValue<S[N]['columns'][C]>;
+} & {
+  readonly [C in NullableColumns<S[N]['columns']>]?: ColumnValue<S[N]['columns'][C]>;
+};
+
+/** The columns `patch` may set on entity `N`: any non-key columns. */
+export type PatchOf<S extends Record<string, EntityDef>, N extends keyof S> = {
+  readonly [C in Exclude<keyof S[N]['columns'], KeyColumns<S, N>>]?: ColumnValue<S[N]['columns'][C]>;
+};
 
 /** The entity name of an entity object type. */
 export type NameOf<E> = E extends { readonly [entityName]?: infer N } ? N : never;

@@ -6,6 +6,7 @@ import { inKeys, quoteSqlite as q, type SqliteConnection } from '../../sqlite/co
 import { keysParam } from '../../sqlite/keys-param.js';
 import { RELEASE_SQL, type Claimant } from './claims.js';
 import { encodeKey, encodeRows } from './encoders.js';
+import { notLocallyChanged } from './local-changes.js';
 import type { Plans, TablePlan } from './plans.js';
 
 const MARK_SQL =
@@ -24,7 +25,7 @@ export async function applyBatch(db: SqliteConnection, plans: Plans, batch: Merg
   const { entity, rows, loadedAt, entityKeys, absentKeys, relation } = batch;
   const plan = plans.table(entity);
   if (absentKeys !== undefined && absentKeys.length > 0) {
-    const gone = await db.all<Row>(`${plan.selectForRemoval} WHERE ${inKeys(entity.key, 't')}`, [keysParam(entity.key, absentKeys, false)]);
+    const gone = await db.all<Row>(`${plan.selectForRemoval} WHERE ${inKeys(entity.key, 't')} AND ${notLocallyChanged(entity, 't')}`, [keysParam(entity.key, absentKeys, false)]);
     await removeRows(db, entity, plan, gone, false);
   }
   if (relation !== undefined && relation.rel.through !== undefined) {
@@ -35,7 +36,7 @@ export async function applyBatch(db: SqliteConnection, plans: Plans, batch: Merg
   } else if (relation !== undefined) {
     const kept = rows.map(entity.key.of) as KeyValue[];
     const stale = await db.all<Row>(
-      `${plan.selectForRemoval} WHERE ${inKeys(relation.rel.foreignKey, 't', '?1')} AND NOT ${inKeys(entity.key, 't', '?2')}`,
+      `${plan.selectForRemoval} WHERE ${inKeys(relation.rel.foreignKey, 't', '?1')} AND NOT ${inKeys(entity.key, 't', '?2')} AND ${notLocallyChanged(entity, 't')}`,
       [keysParam(relation.rel.foreignKey, relation.keys, false), keysParam(entity.key, kept, false)],
     );
     await removeRows(db, entity, plan, stale, true);

@@ -113,7 +113,7 @@ function planTable(entity: CompiledEntity): TablePlan {
       `FROM json_each(?1) k JOIN ever_loaded e ON e.kind = ?2 AND e.key = k.value AND e.loaded_at >= ?3 ` +
       `LEFT JOIN ${t} t ON ${keyEquals(key, 't', 'k.value')}`,
     readQuery:
-      `SELECT ${colNames.map((c) => `t.${q(c)}`).join(', ')}, r.pos AS "$pos" FROM ever_loaded e ` +
+      `SELECT ${colNames.map((c) => `t.${q(c)}`).join(', ')}, r.pos AS "$pos", r.key AS "$k" FROM ever_loaded e ` +
       `LEFT JOIN adbv_query_rows r ON r.kind = e.kind AND r.params = e.key ` +
       `LEFT JOIN ${t} t ON ${keyEquals(key, 't', 'r.key')} ` +
       `WHERE e.kind = ?1 AND e.key = ?2 AND e.loaded_at >= ?3 ORDER BY r.pos`,

@@ -1,5 +1,6 @@
 // The SQLite cache store: opens the file, reads lookups, and ties the write queue, merge, claims and verify together.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { LocalChangeSet, LocalWrite } from '../../core/local/local-change.js';
 import type { CacheStore, EntityRead, MergeBatch, QueryKey, RecordedQuery, RelationRead, VerifyReport } from '../../core/cache-store.js';
 import { decodeRows, type KeyValue, type Row } from '../../core/codec.js';
 import type { StatementListener } from '../../core/events.js';
@@ -9,6 +10,7 @@ import { keysParam } from '../../sqlite/keys-param.js';
 import { openSqliteConnection, type SqliteDriver } from '../../sqlite/sqlite-driver.js';
 import { claimKeysIn, releaseKeysIn, type Claimant } from './claims.js';
 import { createBookkeeping, migrate } from './ddl.js';
+import { discardLocal, listLocal, localVersion, openLocal, writeLocal } from './local-changes.js';
 import { applyBatch } from './merge.js';
 import { Plans } from './plans.js';
 import { verifyCache } from './verify.js';
@@ -55,6 +57,7 @@ export class SqliteCacheStore implements CacheStore {
   }
 
   async open(schema: CompiledSchema): Promise<void> {
+    const plans = new Plans(schema, this.description);
     const db = await openSqliteConnection(this.#settings.driver, this.#filename);
     db.listener = this.#listener;
     const { busyTimeoutMs, cacheSizeKiB, synchronous } = this.#settings;
@@ -78,11 +81,12 @@ export class SqliteCacheStore implements CacheStore {
       }
       await createBookkeeping(db);
       await migrate(db, schema);
+      await openLocal(db, plans);
     } catch (error) {
       await db.close().catch(() => undefined);
       throw new Error(`${this.description}: cannot open: ${(error as Error).message}`, { cause: error });
     }
-    this.#plans = new Plans(schema, this.description);
+    this.#plans = plans;
     this.#db = db;
   }
 
@@ -145,10 +149,21 @@ export class SqliteCacheStore implements CacheStore {
     if (raw.length === 0) return undefined;
     const firstKey = (entity.key.columns[0] as CompiledColumn).name;
     if (raw.length === 1 && (raw[0] as Row).$pos === null) return [];
-    // A recorded row missing from its table means the answer is no longer whole: treat as not complete.
-    if (raw.some((r) => r[firstKey] === null)) return undefined;
-    decodeRows(raw, plan.decode);
-    return raw;
+    // A recorded row missing from its table means the answer is no longer whole: treat as not complete,
+    // unless it was removed locally (a local remove takes the row out of every answer).
+    let rows = raw;
+    if (raw.some((r) => r[firstKey] === null)) {
+      const gone = raw.filter((r) => r[firstKey] === null).map((r) => r.$k);
+      const [{ n } = { n: 0 }] = await this.#conn().all<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM adbv_local WHERE entity = ? AND kind = 'remove' AND key IN (SELECT value FROM json_each(?))",
+        [entity.name, JSON.stringify(gone)],
+      );
+      if (n !== new Set(gone.map((k) => JSON.stringify(k))).size) return undefined;
+      rows = raw.filter((r) => r[firstKey] !== null);
+    }
+    for (const r of rows) delete r.$k;
+    decodeRows(rows, plan.decode);
+    return rows;
   }
 
   merge(batch: MergeBatch | readonly MergeBatch[]): Promise<void> {
@@ -220,6 +235,24 @@ export class SqliteCacheStore implements CacheStore {
       this.#reader.listener = this.#listener;
     }
     return this.#reader.all<Row>(sql, params);
+  }
+
+  writeLocal(write: LocalWrite): Promise<void> {
+    const plans = this.#planned();
+    return this.#writes.transact((db) => writeLocal(db, plans, write));
+  }
+
+  localChanges(): Promise<LocalChangeSet> {
+    return listLocal(this.#conn(), this.#planned());
+  }
+
+  localVersion(): Promise<number> {
+    return localVersion(this.#conn());
+  }
+
+  discardLocal(targets?: readonly { readonly entity: string; readonly key: KeyValue }[]): Promise<number> {
+    const plans = this.#planned();
+    return this.#writes.transact((db) => discardLocal(db, plans, targets));
   }
 
   #conn(): SqliteConnection {

@@ -7,6 +7,8 @@ import type { CompiledEntity, CompiledKey, CompiledRelation } from '../schema.js
 import type { KeyValue, Row } from '../values.js';
 import { ROW, type EntityObject } from '../view/entity-class.js';
 import { relationValue } from '../view/relation-value.js';
+import type { LocalLens } from '../local/local-lens.js';
+import { applyToEntities, applyToGroups } from '../local/overlay.js';
 import type { LoadContext } from './context.js';
 import { absentOf } from './entities.js';
 import type { Lookups } from './lookups.js';
@@ -18,6 +20,8 @@ import { groupRows } from './relation.js';
  */
 export interface TreeHost {
   readonly lookups: Lookups;
+  /** How the view shows local changes: applied to the origin's rows before the view adopts them. */
+  readonly lens: LocalLens;
   /** The object the view holds for `key`, if it answers under `mode`. */
   held(entity: CompiledEntity, key: KeyValue, mode: Mode): EntityObject | undefined;
   /** The answer (or the load in progress) the view already has for a relation lookup, if any. */
@@ -122,6 +126,7 @@ export async function loadTree(
   // Stamped when the read began: a slower, older read landing later must not pass for the newer one.
   const loadedAt = Date.now();
   const rowsByLevel = await ctx.selectTree(levels);
+  const local = await view.lens.snapshot(true);
   const batches: MergeBatch[] = [];
   const adopts: (() => () => void)[] = [];
   for (let i = 0; i < levels.length; i++) {
@@ -140,14 +145,28 @@ export async function loadTree(
       const absentKeys = absentOf(asked, rows, entity.key.of);
       batches.push({ entity, rows, loadedAt, entityKeys: asked, absentKeys, unclaimed: true });
       adopts.push(() => {
-        view.adopt(entity, rows, true);
-        return () => view.markAbsent(entity, absentKeys, true);
+        if (local === undefined) {
+          view.adopt(entity, rows, true);
+          return () => view.markAbsent(entity, absentKeys, true);
+        }
+        // Local changes shown over the origin's rows (the cache keeps the origin's for the merge).
+        const shown = new Map<KeyValue, Row | null>(asked.map((k) => [k, null]));
+        for (const row of rows) shown.set(entity.key.of(row) as KeyValue, row);
+        applyToEntities(local, view.lens.side, entity, shown);
+        const gone = [...shown].filter(([, r]) => r === null).map(([k]) => k);
+        view.adopt(entity, [...shown.values()].filter((r): r is Row => r !== null), true);
+        return () => view.markAbsent(entity, gone, true);
       });
       continue;
     }
     batches.push({ entity: rel.target, rows, loadedAt, relation: { rel, keys: asked }, unclaimed: true });
     adopts.push(() => {
-      const groups = adoptGroups(view, rel, groupRows(rel, rows), true);
+      let grouped = groupRows(rel, rows);
+      if (local !== undefined) {
+        grouped = new Map(asked.map((k) => [k, grouped.get(k) ?? []]));
+        applyToGroups(local, view.lens.side, rel, grouped);
+      }
+      const groups = adoptGroups(view, rel, grouped, true);
       return () => {
         for (const key of asked) view.primeRelation(rel, key, relationValue(rel, groups.get(key)));
       };

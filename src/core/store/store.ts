@@ -7,10 +7,17 @@ import type { QueryEvent } from '../events.js';
 import type { LoadContext } from '../load/context.js';
 import { InFlight } from '../load/in-flight.js';
 import { Lookups } from '../load/lookups.js';
+import type { LocalChange, LocalChangeFilter } from '../local/local-change.js';
+import { LocalChanges } from '../local/local-changes.js';
+import { LocalLens } from '../local/local-lens.js';
+import { listed } from '../local/listing.js';
+import { OriginLookups } from '../local/origin-lookups.js';
+import { changeSql } from '../local/sql-text.js';
+import { normalizeKey } from '../codec.js';
 import { assertMode, Mode } from '../mode.js';
 import type { Origin } from '../origin.js';
-import type { EntityDef, Schema } from '../schema.js';
-import { describe, type Row } from '../values.js';
+import type { CompiledEntity, EntityDef, Schema } from '../schema.js';
+import { describe, type KeyValue, type Row } from '../values.js';
 import { makeEntityClass } from '../view/entity-class.js';
 import type { ViewOptions } from '../view/options.js';
 import { createView, type View } from '../view/view.js';
@@ -73,6 +80,9 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
   readonly #batchSize: number;
   readonly #gate: OriginGate;
   readonly #views: ViewDeps;
+  /** The deps of views opened with `{ local: false }` (made on first use). */
+  #originViews: ViewDeps | undefined;
+  readonly #local: LocalChanges;
   readonly #inflight = new InFlight();
   readonly #running = new Set<Promise<unknown>>();
   #mode: Mode;
@@ -139,7 +149,8 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
       selectSql: (entity, sql, params) => gate.call((o) => o.selectSql(entity, sql, params)),
       raw: (sql, params) => gate.call((o) => o.raw(sql, params)),
     };
-    this.#views = { ctx, lookups: new Lookups(ctx), classes: schema.compiled.entities.map(makeEntityClass) };
+    this.#local = new LocalChanges(cache);
+    this.#views = { ctx, lookups: new Lookups(ctx), classes: schema.compiled.entities.map(makeEntityClass), lens: new LocalLens(this.#local, 'local') };
     this.stats = Object.defineProperties({} as StoreStats, {
       originQueries: { enumerable: true, get: () => gate.statements },
       cacheQueries: { enumerable: true, get: () => cache.statementCount },
@@ -196,9 +207,15 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     if (this.#state !== 'open') {
       throw new NotLiveError(`cannot make a view: the store is ${this.#state === 'closed' ? 'closed' : 'not open yet (await store.open())'}`);
     }
+    if (options === null || typeof options !== 'object') throw new TypeError(`store.view: expected options, got ${describe(options)}`);
     const mode = options.mode ?? this.#mode;
     assertMode(mode, 'store.view options.mode');
-    return createView<S>(new ViewState(this.#views, mode));
+    const { local = true } = options;
+    if (typeof local !== 'boolean') throw new TypeError(`store.view: options.local must be a boolean, got ${describe(local)}`);
+    if (local) return createView<S>(new ViewState(this.#views, mode));
+    const ctx = this.#views.ctx;
+    this.#originViews ??= { ...this.#views, lookups: new OriginLookups(ctx, this.#local), lens: new LocalLens(this.#local, 'origin') };
+    return createView<S>(new ViewState(this.#originViews, mode));
   }
 
   /**
@@ -251,6 +268,58 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     if (this.#state !== 'open') throw new NotLiveError('cannot refresh: the store is not open');
     if (this.#origin === null) throw new IsOfflineError('cannot refresh: the store has no origin');
     return refreshAll(this.#views.ctx.schema, this.#cache, this.#batchSize, () => new ViewState(this.#views, Mode.FRESHEN), options);
+  }
+
+  /**
+   * Every local change kept in the cache file (made by any store on it), in the order made: entity, key,
+   * kind, the origin row it was made against, the row now at the origin if a load brought one since, the
+   * local row, and whether they conflict. With `{ sql: true }`, the changes as INSERT/UPDATE/DELETE
+   * statements for the origin's tables (MySQL/MariaDB), for the caller to apply elsewhere: the library
+   * never sends them.
+   *
+   * @example
+   * for (const c of await store.localChanges()) if (c.conflict) console.warn(c.entity, c.key, c.origin, c.local);
+   * console.log((await store.localChanges({ sql: true })).join('\n'));
+   */
+  localChanges(options?: { sql?: false }): Promise<LocalChange[]>;
+  localChanges(options: { sql: true }): Promise<string[]>;
+  async localChanges(options: { sql?: boolean } = {}): Promise<LocalChange[] | string[]> {
+    if (this.#state !== 'open') throw new NotLiveError('cannot list local changes: the store is not open');
+    if (options === null || typeof options !== 'object') throw new TypeError(`localChanges: expected options, got ${describe(options)}`);
+    const schema = this.#views.ctx.schema;
+    const set = await this.#cache.localChanges();
+    const changes = set.changes.map((c) => listed(schema, c));
+    if (options.sql !== true) return changes;
+    return changes.map((c) => changeSql(schema.byName.get(c.entity) as CompiledEntity, c));
+  }
+
+  /**
+   * Drops local changes: all of them, those of one entity (and keys), or those a test picks. Each row
+   * shows the origin's version again (as last loaded; lookups that may have counted on it go to the origin
+   * again). Resolves to how many were dropped.
+   *
+   * @example
+   * await store.discardLocalChanges({ entity: 'B', keys: [5] });
+   * await store.discardLocalChanges((c) => c.conflict);
+   */
+  async discardLocalChanges(filter?: LocalChangeFilter): Promise<number> {
+    if (this.#state !== 'open') throw new NotLiveError('cannot discard local changes: the store is not open');
+    if (filter === undefined) return this.#cache.discardLocal();
+    const schema = this.#views.ctx.schema;
+    let targets: { entity: string; key: KeyValue }[];
+    if (typeof filter === 'function') {
+      const set = await this.#cache.localChanges();
+      targets = set.changes.filter((c) => filter(listed(schema, c))).map((c) => ({ entity: c.entity, key: c.key }));
+    } else {
+      if (filter === null || typeof filter !== 'object') throw new TypeError(`discardLocalChanges: expected { entity, keys? } or a function, got ${describe(filter)}`);
+      const entity = schema.byName.get(filter.entity);
+      if (entity === undefined) throw new TypeError(`discardLocalChanges: unknown entity ${describe(filter.entity)}; known: ${[...schema.byName.keys()].join(', ')}`);
+      if (filter.keys !== undefined && !Array.isArray(filter.keys)) throw new TypeError(`discardLocalChanges: keys must be an array, got ${describe(filter.keys)}`);
+      const set = await this.#cache.localChanges();
+      const keys = filter.keys === undefined ? undefined : new Set(filter.keys.map((k) => normalizeKey(entity, k)));
+      targets = set.changes.filter((c) => c.entity === entity.name && (keys === undefined || keys.has(c.key))).map((c) => ({ entity: c.entity, key: c.key }));
+    }
+    return targets.length === 0 ? 0 : this.#cache.discardLocal(targets);
   }
 
   /** Closes what the store opened: the cache, and the origin unless the caller passed in its pool. */

@@ -72,6 +72,11 @@ export class LoaderTable {
     for (let rank = 0; rank < MODE_COUNT; rank++) this.#relations[slotOf(rel.index, rank)]?.clear(key).prime(key, value);
   }
 
+  /** Forgets every answer of `rels` in every mode (a local change may have altered their groups). */
+  forgetRelations(rels: readonly CompiledRelation[]): void {
+    for (const rel of rels) for (let rank = 0; rank < MODE_COUNT; rank++) this.#relations[slotOf(rel.index, rank)]?.clearAll();
+  }
+
   /** Forgets everything (the view is closing). */
   clearAll(): void {
     for (const l of this.#entities) l?.clearAll();

@@ -5,6 +5,11 @@ import type { Mode } from '../mode.js';
 export interface ViewOptions {
   /** Overrides the store's mode for this view. */
   mode?: Mode;
+  /**
+   * `false`: the view shows the origin's rows as last loaded, without the local changes kept in the cache
+   * (`view.X.put/patch/remove` then refuse). Default `true`.
+   */
+  local?: boolean;
 }
 
 /** Options of `view.preload()`. */

@@ -5,6 +5,7 @@ import { compileInclude, everyNode, type IncludeNode } from '../include.js';
 import type { LoadContext } from '../load/context.js';
 import { displayKey } from '../load/entities.js';
 import type { Lookups } from '../load/lookups.js';
+import type { LocalLens } from '../local/local-lens.js';
 import { runLookups, type Asked } from '../load/pipeline.js';
 import { queryLookup } from '../load/query.js';
 import { loadTree, type TreeHost } from '../load/tree.js';
@@ -22,6 +23,8 @@ export interface ViewDeps {
   readonly ctx: LoadContext;
   readonly lookups: Lookups;
   readonly classes: readonly EntityConstructor[];
+  /** How the view shows local changes (`local/`): over every answer, or not at all (`{ local: false }`). */
+  readonly lens: LocalLens;
 }
 
 /**
@@ -37,6 +40,7 @@ export class ViewState implements EntityHost, TreeHost {
   readonly born: number;
   readonly ctx: LoadContext;
   readonly lookups: Lookups;
+  readonly lens: LocalLens;
   readonly #objects: IdentityMap;
   readonly #loaders: LoaderTable;
   readonly #queries = new Map<string, Promise<unknown>>();
@@ -44,6 +48,7 @@ export class ViewState implements EntityHost, TreeHost {
   constructor(deps: ViewDeps, mode: Mode) {
     this.ctx = deps.ctx;
     this.lookups = deps.lookups;
+    this.lens = deps.lens;
     this.mode = mode;
     this.born = deps.ctx.inflight.next();
     this.#objects = new IdentityMap(this, deps.classes);
@@ -160,6 +165,7 @@ export class ViewState implements EntityHost, TreeHost {
   ): Promise<unknown> {
     const kind = queryLookup(this.ctx, { entity, key, sql, params, tag: spec.tag, maxAge: spec.maxAge });
     const loaded = await runLookups(this.ctx, kind, [key.params], mode, this.#asked(mode, force));
+    await this.lens.query(entity, key.params, loaded);
     const error = loaded.errors.get(key.params);
     if (error !== undefined) {
       if (error instanceof IsOfflineError && 'offlineFallback' in spec) return spec.offlineFallback;
@@ -294,6 +300,7 @@ export class ViewState implements EntityHost, TreeHost {
     if (force) todo.push(...keys);
     else for (const key of keys) if (objects.held(entity, key, mode) === undefined && !objects.heldAbsent(entity, key, mode)) todo.push(key);
     const loaded = await runLookups(this.ctx, this.lookups.entity(entity), todo, mode, this.#asked(mode, force));
+    await this.lens.entities(entity, loaded);
     this.#adoptEntities(entity, loaded.values, loaded.fresh);
     return keys.map((key) => {
       const error = loaded.errors.get(key);
@@ -324,6 +331,7 @@ export class ViewState implements EntityHost, TreeHost {
   async #loadRelation(rel: CompiledRelation, mode: Mode, keys: readonly KeyValue[], force: boolean): Promise<unknown[]> {
     this.assertLive(`load ${rel.id}`);
     const loaded = await runLookups(this.ctx, this.lookups.relation(rel), keys, mode, this.#asked(mode, force));
+    await this.lens.groups(rel, loaded);
     return keys.map((key) => {
       const error = loaded.errors.get(key);
       if (error !== undefined) return error instanceof IsOfflineError && rel.hasFallback ? rel.offlineFallback : (error as Error);
@@ -362,6 +370,26 @@ export class ViewState implements EntityHost, TreeHost {
   /** @internal The answer (or the load in progress) this view has for a relation lookup under its effective mode. */
   knownRelation(rel: CompiledRelation, key: KeyValue): Promise<unknown> | undefined {
     return this.#loaders.relationAnswers(rel, capMode(this.mode, rel.mode))?.get(key);
+  }
+
+  // ---- local changes -------------------------------------------------------------------------------
+
+  /**
+   * @internal A local change made through this view: the view shows it at once (the row's object takes the
+   * local row, a removed key is absent), and forgets what it had answered that the change may alter.
+   */
+  localChanged(entity: CompiledEntity, key: KeyValue, row: Row | null): EntityObject | undefined {
+    this.#loaders.forgetEntity(entity, key);
+    this.#loaders.forgetRelations(this.ctx.schema.relations.filter((r) => r.target === entity && r.kind !== 'belongsTo'));
+    this.#queries.clear();
+    if (row === null) {
+      this.#objects.markAbsent(entity, [key], true);
+      return undefined;
+    }
+    const held = this.#objects.get(entity, key);
+    if (held === undefined) return this.#objects.adopt(entity, [row], false)[0];
+    held[ROW] = row;
+    return held;
   }
 
   // ---- life -----------------------------------------------------------------------------------------

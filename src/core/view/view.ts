@@ -7,6 +7,7 @@ import type { EntityAccessor, EntityOf, NameOf } from '../types.js';
 import type { Row } from '../values.js';
 import type { EntityObject } from './entity-class.js';
 import type { ManyOptions, PreloadOptions, QuerySpec } from './options.js';
+import { patchRow, putRow, removeRow } from '../local/edit.js';
 import type { ViewState } from './view-state.js';
 
 /**
@@ -115,6 +116,9 @@ export function createView<S extends Record<string, EntityDef>>(state: ViewState
     const accessor = (key: unknown, options?: ManyOptions) =>
       options?.include === undefined ? state.lookup(entity, key) : state.lookupWith(entity, key, options);
     accessor.many = (keys: readonly unknown[], options?: ManyOptions) => state.many(entity, keys, options);
+    accessor.put = (row: unknown) => putRow(state, entity, row);
+    accessor.patch = (key: unknown, columns: unknown) => patchRow(state, entity, key, columns);
+    accessor.remove = (key: unknown) => removeRow(state, entity, key);
     Object.defineProperty(view, entity.name, { enumerable: true, value: accessor });
   }
   return view as unknown as View<S>;

@@ -1,0 +1,140 @@
+// Local changes (put, patch, remove): kept in the cache file, shown by every view of every store on it in every mode, never written to the origin.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore, type View } from 'asyncdbview';
+import { AB_TABLES, abSchema } from './helpers/ab-schema.js';
+import { testCache } from './helpers/cache-driver.js';
+import { measure } from './helpers/measure.js';
+import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
+import { originWrites } from './helpers/origin-writes.js';
+import { tempDir } from './helpers/tmp.js';
+
+const skip = await mysqlSkipReason();
+const MODES = [Mode.FRESHEN, Mode.PREFER_CACHE, Mode.OFFLINE_FALLBACK, Mode.OFFLINE] as const;
+
+type AB = typeof abSchema.entities;
+const ids = (rows: readonly { id: number }[]) => rows.map((r) => r.id);
+
+/** What the edits of the first test make every view show. */
+async function assertEdited(view: View<AB>, what: string): Promise<void> {
+  const a1 = await view.A(1);
+  const bs1 = await a1.bs;
+  assert.deepEqual(ids(bs1), [1, 5], `${what}: A 1's bs lose B 2 (moved) and B 3 (removed), gain B 5 (put)`);
+  assert.equal(bs1[0]?.name, 'b1*', `${what}: the patched column`);
+  assert.deepEqual(ids(await (await view.A(2)).bs), [2, 4], `${what}: B 2 moved to A 2`);
+  await assert.rejects(view.B(3), NotFoundError, `${what}: B 3 removed`);
+  const b5 = await view.B(5);
+  assert.equal(await b5.a, a1, `${what}: belongsTo of a put row`);
+  assert.equal((await (await view.B(2)).a).id, 2, `${what}: belongsTo follows the patched foreign key`);
+  assert.equal((await a1.b)?.id, 1, `${what}: hasOne`);
+  assert.equal((await view.A(4)).name, 'a4', `${what}: a row only local`);
+  assert.deepEqual(ids(await view.B.many([1, 2, 5])), [1, 2, 5], `${what}: many`);
+  assert.deepEqual((await view.B.many([3, 4], { nullForMissing: true })).map((b) => b?.id ?? null), [null, 4], `${what}: many, removed is missing`);
+}
+
+describe('local changes', { skip }, () => {
+  let db: TestDb;
+  const tmp = tempDir();
+  let n = 0;
+  const cacheFile = () => tmp.file(`local-${++n}.db`);
+  before(async () => {
+    db = await createTestDb(...AB_TABLES);
+  });
+  after(async () => {
+    await db.drop();
+    tmp.remove();
+  });
+
+  it('put, patch and remove show in lookups and relations, in every mode, in every store on the file, after reopening; the origin is never written', async () => {
+    const file = cacheFile();
+    const writes0 = await originWrites(db);
+    {
+      await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file) });
+      {
+        await using warm = store.view();
+        for (const a of await warm.A.many([1, 2, 3])) await Promise.all([a.bs, a.b]);
+        await warm.B.many([1, 2, 3, 4]);
+      }
+      await using view = store.view();
+      const b5 = await view.B.put({ id: 5, name: 'b5', a_id: 1 });
+      assert.equal(b5.name, 'b5');
+      assert.equal((await view.B.patch(2, { a_id: 2 })).a_id, 2);
+      assert.equal((await view.B.patch(1, { name: 'b1*' })).name, 'b1*');
+      await view.B.remove(3);
+      await view.A.put({ id: 4, name: 'a4' });
+      await assertEdited(view, 'the view that made them');
+      for (const mode of MODES) {
+        await using other = store.view({ mode });
+        await assertEdited(other, `a new view, ${mode}`);
+      }
+      // Another store on the same file, without an origin.
+      await using second = await openStore(abSchema, { origin: null, cache: testCache(file) });
+      await using offline = second.view();
+      await assertEdited(offline, 'another store on the file');
+    }
+    await using reopened = await openStore(abSchema, { origin: null, cache: testCache(file) });
+    await using view = reopened.view();
+    const cost = await measure(db, reopened, () => assertEdited(view, 'after reopening, offline'));
+    assert.equal(cost.selects, 0);
+    assert.deepEqual(await originWrites(db), writes0, 'Com_insert/update/delete unchanged');
+  });
+
+  it('a relation not yet complete goes to the origin (as the mode says) and the local changes apply on top of its answer', async () => {
+    const writes0 = await originWrites(db);
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(cacheFile()), mode: Mode.PREFER_CACHE });
+    await using view = store.view();
+    await view.B.put({ id: 6, name: 'b6', a_id: 3 });
+    await view.B.patch(4, { a_id: 3 });
+    // A 3's bs was never loaded: in OFFLINE it is not complete, and a put does not make it so.
+    await using offline = store.view({ mode: Mode.OFFLINE });
+    await assert.rejects((await offline.A.put({ id: 3, name: 'a3*' })).bs, IsOfflineError);
+    for (const mode of [Mode.PREFER_CACHE, Mode.FRESHEN]) {
+      await using v = store.view({ mode });
+      const cost = await measure(db, store, async () => ids(await (await v.A(3)).bs));
+      assert.deepEqual(cost.value, [4, 6], `${mode}: the origin's answer (none) with B 4 moved in and B 6 put`);
+      assert.ok(cost.selects > 0, `${mode}: asked the origin`);
+      assert.deepEqual(ids(await (await v.A(2)).bs), [], `${mode}: B 4 moved out of A 2`);
+      assert.equal((await v.A(3)).name, 'a3*');
+    }
+    await using after = store.view({ mode: Mode.OFFLINE });
+    assert.deepEqual(ids(await (await after.A(3)).bs), [4, 6], 'now complete, answered offline');
+    assert.deepEqual(await originWrites(db), writes0);
+  });
+
+  it('offline: a put or remove of a row never loaded is kept (made against an origin row not known); a patch of one is IsOfflineError', async () => {
+    const writes0 = await originWrites(db);
+    const file = cacheFile();
+    await using store = await openStore(abSchema, { origin: null, cache: testCache(file) });
+    await using view = store.view();
+    await view.B.put({ id: 7, name: 'b7', a_id: 1 });
+    await view.B.remove(1);
+    await assert.rejects(view.B.patch(2, { name: 'x' }), IsOfflineError);
+    assert.equal((await view.B(7)).name, 'b7');
+    await assert.rejects(view.B(1), NotFoundError);
+    const changes = await store.localChanges();
+    assert.deepEqual(changes.map((c) => [c.entity, c.key, c.kind, c.base, c.conflict]), [['B', 7, 'put', undefined, false], ['B', 1, 'remove', undefined, false]]);
+    // Online, the origin's answers are merged under the changes: B 1 stays removed, B 7 stays.
+    await using online = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file) });
+    await using v = online.view();
+    assert.deepEqual(ids(await (await v.A(1)).bs), [2, 3, 7]);
+    await assert.rejects(v.B(1), NotFoundError);
+    assert.deepEqual(ids(await (await view.A(1)).bs), [2, 3, 7], 'the offline store sees the answer now complete in the file');
+    const listed = await online.localChanges();
+    assert.deepEqual(listed.map((c) => [c.key, c.origin === undefined ? undefined : c.origin?.name]), [[7, undefined], [1, 'b1']], 'the origin row B 1 a load brought is recorded');
+    assert.deepEqual(await originWrites(db), writes0);
+  });
+
+  it('bad input is a TypeError naming the column; nothing is written', async () => {
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(cacheFile()) });
+    await using view = store.view();
+    await assert.rejects(view.B.put({ id: 8, name: 'x' } as any), /column a_id is missing/);
+    await assert.rejects(view.B.put({ id: 8, name: 'x', a_id: '1' } as any), /column a_id of B must be a safe integer number.*got "1"/);
+    await assert.rejects(view.B.put({ id: 8, name: 'x', a_id: 1, nope: 1 } as any), /B has no column "nope"/);
+    await assert.rejects(view.B.patch(1, { id: 9 } as any), /id is a key column of B/);
+    await assert.rejects(view.B.patch(1, { name: null } as any), /column name of B is not nullable/);
+    await assert.rejects(view.B.patch(99, { name: 'x' }), NotFoundError);
+    await assert.rejects(view.B.remove(99), NotFoundError);
+    await assert.rejects(view.B.put(null as any), /expected an object of B columns, got null/);
+    assert.deepEqual(await store.localChanges(), []);
+  });
+});
