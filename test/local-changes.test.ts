@@ -137,4 +137,75 @@ describe('local changes', { skip }, () => {
     await assert.rejects(view.B.put(null as any), /expected an object of B columns, got null/);
     assert.deepEqual(await store.localChanges(), []);
   });
+
+  it('localChanges() lists each change with the origin row it was made against, the one now at the origin and conflicts; { sql: true } renders statements; { local: false } shows the origin; discard puts the origin back', async () => {
+    const own = await createTestDb(...AB_TABLES);
+    try {
+      await using store = await openStore(abSchema, { origin: mysqlOrigin(own.url), cache: testCache(cacheFile()) });
+      {
+        await using warm = store.view();
+        await Promise.all((await warm.A.many([1, 2])).map((a) => a.bs));
+      }
+      const writes0 = await originWrites(own);
+      await using view = store.view();
+      await view.B.patch(1, { name: "it's b1" });
+      await view.B.put({ id: 5, name: 'b5', a_id: 2 });
+      await view.B.put({ id: 4, name: 'b4*', a_id: 2 });
+      await view.B.remove(3);
+      assert.deepEqual(await originWrites(own), writes0, 'no origin write');
+      let changes = await store.localChanges();
+      assert.deepEqual(
+        changes.map((c) => [c.entity, c.key, c.kind, c.base?.name ?? c.base, c.origin, c.local?.name ?? null, c.conflict]),
+        [['B', 1, 'patch', 'b1', undefined, "it's b1", false], ['B', 5, 'put', null, undefined, 'b5', false], ['B', 4, 'put', 'b4', undefined, 'b4*', false], ['B', 3, 'remove', 'b3', undefined, null, false]],
+      );
+      assert.deepEqual(changes[0]?.columns, ['name']);
+      assert.deepEqual(await store.localChanges({ sql: true }), [
+        "UPDATE `b` SET `name` = 'it\\'s b1' WHERE `id` = 1;",
+        "INSERT INTO `b` (`id`, `name`, `a_id`) VALUES (5, 'b5', 2);",
+        "UPDATE `b` SET `name` = 'b4*', `a_id` = 2 WHERE `id` = 4;",
+        'DELETE FROM `b` WHERE `id` = 3;',
+      ]);
+      // The origin changes B 1 under the change; a FRESHEN load brings it: a conflict, and the local row still wins.
+      await own.exec("UPDATE b SET name = 'b1 at origin' WHERE id = 1");
+      const writes1 = await originWrites(own);
+      await using fresh = store.view();
+      assert.equal((await fresh.B(1)).name, "it's b1", 'the local version wins');
+      changes = await store.localChanges();
+      assert.equal(changes[0]?.conflict, true);
+      assert.equal(changes[0]?.origin?.name, 'b1 at origin');
+      assert.deepEqual(changes.slice(1).map((c) => c.conflict), [false, false, false]);
+
+      // The origin's truth, in a view of its own: in the cache's modes and from the origin.
+      for (const mode of MODES) {
+        await using truth = store.view({ mode, local: false });
+        assert.equal((await truth.B(1)).name, 'b1 at origin', `${mode}: B 1 as at the origin`);
+        assert.deepEqual(ids(await (await truth.A(1)).bs), [1, 2, 3], `${mode}: B 3 is there`);
+        assert.deepEqual(ids(await (await truth.A(2)).bs), [4], `${mode}: B 5 is not`);
+        assert.equal((await truth.B(4)).name, 'b4');
+        await assert.rejects(truth.B(5), NotFoundError, 'the origin has no B 5 (made against none)');
+        await assert.rejects(truth.B.put({ id: 6, name: 'x', a_id: 1 }), /local: false/);
+      }
+      await using local = store.view({ mode: Mode.OFFLINE });
+      assert.deepEqual(ids(await (await local.A(2)).bs), [4, 5], 'the local view still shows them');
+
+      assert.equal(await store.discardLocalChanges({ entity: 'B', keys: [1] }), 1);
+      assert.equal(await store.discardLocalChanges((c) => c.key === 5), 1);
+      {
+        await using after = store.view({ mode: Mode.PREFER_CACHE });
+        assert.equal((await after.B(1)).name, 'b1 at origin', 'the origin row a load brought is back');
+        assert.deepEqual(ids(await (await after.A(2)).bs), [4]);
+        await assert.rejects(after.B(5), NotFoundError);
+        assert.equal((await after.B(4)).name, 'b4*');
+      }
+      assert.equal(await store.discardLocalChanges(), 2);
+      assert.deepEqual(await store.localChanges(), []);
+      await using after = store.view({ mode: Mode.PREFER_CACHE });
+      assert.deepEqual(ids(await (await after.A(1)).bs), [1, 2, 3]);
+      assert.equal((await after.B(4)).name, 'b4');
+      assert.deepEqual(await originWrites(own), writes1, 'no origin write');
+      assert.equal((await store.verify()).ok, true);
+    } finally {
+      await own.drop();
+    }
+  });
 });
