@@ -209,3 +209,62 @@ describe('local changes', { skip }, () => {
     }
   });
 });
+
+describe('whole tables: view.X.all()', { skip }, () => {
+  let db: TestDb;
+  const tmp = tempDir();
+  before(async () => {
+    db = await createTestDb(...AB_TABLES);
+  });
+  after(async () => {
+    await db.drop();
+    tmp.remove();
+  });
+
+  it('answers every row in key order: FRESHEN from the origin in one statement, then PREFER_CACHE and OFFLINE from the cache; each row complete; local changes apply; a later origin change drops the mark', async () => {
+    const file = tmp.file('all.db');
+    const writes0 = await originWrites(db);
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), batchSize: 2 });
+    {
+      await using cold = store.view({ mode: Mode.OFFLINE });
+      await assert.rejects(cold.B.all(), IsOfflineError);
+    }
+    await using fresh = store.view();
+    const loaded = await measure(db, store, () => fresh.B.all());
+    assert.deepEqual(ids(loaded.value), [1, 2, 3, 4]);
+    assert.equal(loaded.selects, 1, 'one origin statement');
+    assert.equal(loaded.value[0], await fresh.B(1), 'one object per row');
+    for (const mode of [Mode.PREFER_CACHE, Mode.OFFLINE, Mode.OFFLINE_FALLBACK]) {
+      await using v = store.view({ mode });
+      const again = await measure(db, store, () => v.B.all());
+      assert.deepEqual(ids(again.value), [1, 2, 3, 4], mode);
+      assert.equal(again.selects, 0, `${mode}: from the cache`);
+    }
+    {
+      await using offline = store.view({ mode: Mode.OFFLINE });
+      assert.equal((await offline.B(4)).name, 'b4', "each row's entity lookup is complete");
+      await offline.B.put({ id: 9, name: 'b9', a_id: 3 });
+      await offline.B.remove(2);
+      await offline.B.patch(1, { name: 'b1*' });
+      const shown = await offline.B.all();
+      assert.deepEqual(ids(shown), [1, 3, 4, 9], 'local changes apply');
+      assert.equal(shown[0]?.name, 'b1*');
+    }
+    {
+      await using v = store.view({ mode: Mode.OFFLINE });
+      assert.deepEqual(ids(await v.B.all()), [1, 3, 4, 9], 'a local change does not drop the mark');
+      await using truth = store.view({ mode: Mode.OFFLINE, local: false });
+      assert.deepEqual(ids(await truth.B.all()), [1, 2, 3, 4]);
+      await using f = store.view();
+      assert.deepEqual(ids(await f.B.all()), [1, 3, 4, 9], 'FRESHEN: the origin rows, local changes on top');
+    }
+    assert.deepEqual(await originWrites(db), writes0, 'no origin write');
+    // A row the origin added, brought by another lookup, makes the recorded whole table stale.
+    await db.exec("INSERT INTO b VALUES (10, 'b10', 3)");
+    await using f = store.view();
+    await (await f.A(3)).bs;
+    await using offline = store.view({ mode: Mode.OFFLINE });
+    await assert.rejects(offline.B.all(), IsOfflineError);
+    assert.equal((await store.verify()).ok, true);
+  });
+});

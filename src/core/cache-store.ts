@@ -120,6 +120,17 @@ export interface CacheStore {
   /** Runs caller SQL on the cache, read-only. */
   sql(sql: string, params: readonly unknown[]): Promise<Row[]>;
 
+  /**
+   * One statement: every row of `entity` in key order, if the whole table is recorded complete (at or
+   * after `notBefore`), else undefined.
+   */
+  readAll(entity: CompiledEntity, notBefore?: number): Promise<Row[] | undefined>;
+  /**
+   * Writes the origin's whole table of `entity` in one transaction, in chunks of `chunk` rows: every row
+   * (each row's entity lookup complete), the rows it no longer has removed, and the whole-table mark.
+   */
+  mergeAll(entity: CompiledEntity, rows: readonly Row[], loadedAt: number, chunk: number): Promise<void>;
+
   // ---- local changes: kept in the cache, shown by every read of it, never sent to the origin ----------
 
   /**

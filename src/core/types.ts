@@ -66,6 +66,11 @@ export interface EntityAccessor<S extends Record<string, EntityDef>, N extends k
   patch(key: KeyOf<S, N>, columns: PatchOf<S, N>): Promise<EntityOf<S, N>>;
   /** A local change: takes the row out of every answer. */
   remove(key: KeyOf<S, N>): Promise<void>;
+  /**
+   * Every row in key order, as a lookup of its own (the whole table read from the origin in one
+   * statement, recorded complete in the cache): for small reference tables.
+   */
+  all(): Promise<readonly EntityOf<S, N>[]>;
 }
 
 /** The names of the columns of `Cols` that may be NULL. */

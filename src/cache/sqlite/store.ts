@@ -14,6 +14,7 @@ import { discardLocal, listLocal, localVersion, openLocal, writeLocal } from './
 import { applyBatch } from './merge.js';
 import { Plans } from './plans.js';
 import { verifyCache } from './verify.js';
+import { mergeAll, readAll } from './whole-table.js';
 import { WriteQueue } from './write-queue.js';
 
 /** @internal The settings of a cache, defaults applied. */
@@ -235,6 +236,21 @@ export class SqliteCacheStore implements CacheStore {
       this.#reader.listener = this.#listener;
     }
     return this.#reader.all<Row>(sql, params);
+  }
+
+  readAll(entity: CompiledEntity, notBefore?: number): Promise<Row[] | undefined> {
+    return readAll(this.#conn(), this.#planned(), entity, notBefore);
+  }
+
+  mergeAll(entity: CompiledEntity, rows: readonly Row[], loadedAt: number, chunk: number): Promise<void> {
+    const plans = this.#planned();
+    return this.#writes.transact(async (db) => {
+      try {
+        await mergeAll(db, plans, entity, rows, loadedAt, chunk, this.#claimant);
+      } catch (error) {
+        throw new Error(`${this.description}: cannot write the whole ${entity.name} table: ${(error as Error).message}`, { cause: error });
+      }
+    });
   }
 
   writeLocal(write: LocalWrite): Promise<void> {

@@ -2,6 +2,7 @@
 import type { VerifyReport } from '../../core/cache-store.js';
 import type { CompiledColumn } from '../../core/schema.js';
 import { keyEquals, quoteSqlite as q, type SqliteConnection } from '../../sqlite/connection.js';
+import { verifyLocal } from './local-changes.js';
 import type { Plans } from './plans.js';
 
 /** Checks the file through `db` against the schema of `plans`. */
@@ -14,6 +15,7 @@ export async function verifyCache(db: SqliteConnection, plans: Plans): Promise<V
   const known = new Set<string>();
   for (const entity of plans.entities()) {
     known.add(entity.name);
+    known.add(`${entity.name}.*`); // the whole table (whole-table.ts)
     const [{ n } = { n: 0 }] = await db.all<{ n: number }>(`SELECT COUNT(*) AS n FROM ${q(entity.table)}`);
     rows[entity.name] = n;
     const lost = await db.all<{ kind: string; params: string; key: unknown }>(
@@ -40,5 +42,6 @@ export async function verifyCache(db: SqliteConnection, plans: Plans): Promise<V
   for (const { kind } of kinds) {
     if (!known.has(kind) && !kind.startsWith('q:')) problems.push(`marks of ${JSON.stringify(kind)}, which the schema does not know`);
   }
+  problems.push(...(await verifyLocal(db, plans)));
   return { ok: problems.length === 0, problems, marks, rows };
 }

@@ -1,6 +1,7 @@
-// view.X.put / patch / remove: a local change written to the cache (never to the origin) and shown by the view at once.
+// view.X.put / patch / remove: a local change written to the cache (never to the origin) and shown by the view at once; view.X.all().
 import { normalizeKey } from '../codec.js';
 import { IsOfflineError, NotFoundError } from '../errors.js';
+import { loadAll } from '../load/whole-table.js';
 import type { CompiledEntity } from '../schema.js';
 import type { KeyValue, Row } from '../values.js';
 import { ROW, type EntityObject } from '../view/entity-class.js';
@@ -62,4 +63,12 @@ export async function removeRow(state: ViewState, entity: CompiledEntity, key: u
   if (current === null) throw new NotFoundError(entity.name, [entity.key.composite ? entity.key.components(k) : k]);
   await state.ctx.cache.writeLocal({ entity: entity.name, key: k, kind: 'remove', row: null, base: current });
   state.localChanged(entity, k, null);
+}
+
+/** `view.X.all()`: every row of the entity in key order, local changes shown as the view shows them. */
+export async function allRows(state: ViewState, entity: CompiledEntity): Promise<readonly EntityObject[]> {
+  state.assertLive(`read all ${entity.name}`);
+  const { rows, fresh } = await loadAll(state.ctx, entity, state.mode);
+  const shown = await state.lens.all(entity, rows, fresh);
+  return Object.freeze(state.adopt(entity, shown, fresh));
 }

@@ -7,7 +7,7 @@ import type { EntityAccessor, EntityOf, NameOf } from '../types.js';
 import type { Row } from '../values.js';
 import type { EntityObject } from './entity-class.js';
 import type { ManyOptions, PreloadOptions, QuerySpec } from './options.js';
-import { patchRow, putRow, removeRow } from '../local/edit.js';
+import { allRows, patchRow, putRow, removeRow } from '../local/edit.js';
 import type { ViewState } from './view-state.js';
 
 /**
@@ -119,6 +119,7 @@ export function createView<S extends Record<string, EntityDef>>(state: ViewState
     accessor.put = (row: unknown) => putRow(state, entity, row);
     accessor.patch = (key: unknown, columns: unknown) => patchRow(state, entity, key, columns);
     accessor.remove = (key: unknown) => removeRow(state, entity, key);
+    accessor.all = () => state.ctx.track(allRows(state, entity));
     Object.defineProperty(view, entity.name, { enumerable: true, value: accessor });
   }
   return view as unknown as View<S>;
