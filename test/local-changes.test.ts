@@ -208,6 +208,36 @@ describe('local changes', { skip }, () => {
       await own.drop();
     }
   });
+
+  it('preloads (tree and levels), includes in one round trip and custom queries show the changes; rows added locally are not in a query answer', async () => {
+    const writes0 = await originWrites(db);
+    await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(cacheFile()) });
+    {
+      await using view = store.view();
+      await view.B.put({ id: 5, name: 'b5', a_id: 1 });
+      await view.B.patch(1, { name: 'b1*' });
+      await view.B.remove(2);
+    }
+    for (const mode of [Mode.FRESHEN, Mode.PREFER_CACHE, Mode.OFFLINE]) {
+      for (const strategy of ['tree', 'levels'] as const) {
+        await using v = store.view({ mode });
+        const [a1] = await v.A.many([1], { include: { bs: { a: true } }, strategy });
+        const bs = await a1!.bs;
+        assert.deepEqual(ids(bs), [1, 3, 5], `${mode} ${strategy}`);
+        assert.equal(bs[0]?.name, 'b1*');
+        assert.equal(await bs[2]!.a, a1, `${mode} ${strategy}: the included belongsTo of a put row`);
+        await using p = store.view({ mode });
+        const as = await p.A.many([1]);
+        await p.preload(as, { bs: true }, { strategy });
+        assert.deepEqual(ids(await as[0]!.bs), [1, 3, 5], `${mode} preload ${strategy}`);
+      }
+      await using q = store.view({ mode });
+      const rows = await q.query('B', { tag: 'bs-of', params: [1], sql: 'SELECT * FROM b WHERE a_id = ? ORDER BY id' });
+      assert.deepEqual(ids(rows), [1, 3], `${mode}: the query's rows, B 2 removed, B 5 (local) not added`);
+      assert.equal(rows[0]?.name, 'b1*');
+    }
+    assert.deepEqual(await originWrites(db), writes0);
+  });
 });
 
 describe('whole tables: view.X.all()', { skip }, () => {
