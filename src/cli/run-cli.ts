@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { changes } from './changes.js';
 import { commandHelp, parseCommandArgs, type Command } from './command.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 import { introspect } from './introspect.js';
@@ -9,7 +10,7 @@ import { verify } from './verify.js';
 import { warm } from './warm.js';
 
 /** The subcommands, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [introspect, warm, stats, verify, refresh];
+export const COMMANDS: readonly Command[] = [introspect, warm, stats, verify, refresh, changes];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
