@@ -17,7 +17,8 @@ export function relationLookup(ctx: LoadContext, rel: CompiledRelation): LookupK
     async read(keys, notBefore) {
       const read = await ctx.cache.readRelation(rel, keys, notBefore);
       const groups = groupRows(rel, read.rows);
-      for (const key of read.emptyKeys) groups.set(key, []);
+      // A manyToMany link whose target row is gone (removed locally) reads as a NULL row: the key's other rows stand.
+      for (const key of read.emptyKeys) if (!groups.has(key)) groups.set(key, []);
       return groups;
     },
     select: (keys) => ctx.select({ entity: rel.target, where: rel.foreignKey, keys, orderBy: rel.orderBy, through: rel.through }),
