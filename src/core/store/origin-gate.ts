@@ -1,13 +1,14 @@
 // The one way to the origin: bounded concurrency, a timeout, statement counting, failures as OriginError.
 import pLimit, { type LimitFunction } from 'p-limit';
-import { IsOfflineError, OriginError } from '../errors.js';
+import { IsOfflineError, OriginError, SchemaError } from '../errors.js';
 import type { Origin, SelectRequest } from '../origin.js';
 import type { Row } from '../values.js';
 
 /**
  * @internal Every origin statement of a store passes here: at most `concurrency` at once across all
  * views, each given up after `timeoutMs`, counted (statements and round trips), and a failure wrapped in
- * an `OriginError` carrying the driver's error.
+ * an `OriginError` carrying the driver's error (a `SchemaError` or `TypeError` the origin raised about a
+ * result it refused passes as it is).
  */
 export class OriginGate {
   readonly #origin: Origin | null;
@@ -40,6 +41,8 @@ export class OriginGate {
       try {
         return await Promise.race([call(origin), timeout]);
       } catch (error) {
+        // A result the schema cannot map is the caller's to fix, not the origin failing (nor unreachable).
+        if (error instanceof SchemaError || error instanceof TypeError) throw error;
         throw new OriginError(`${origin.description}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       } finally {
         clearTimeout(timer);
