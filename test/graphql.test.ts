@@ -8,7 +8,7 @@ import { testCache } from './helpers/cache-driver.js';
 import { blogSchema } from '../examples/blog-schema.js';
 import { startServer } from '../examples/graphql/server.js';
 import { blogTables, blogTree } from './helpers/blog.js';
-import { CountingProxy, SESSION_SETUP, statementsOf, type ClientCommand } from './helpers/counting-proxy.js';
+import { CountingProxy, isSessionSetup, SESSION_SETUP_STATEMENTS, statementsOf, type ClientCommand } from './helpers/counting-proxy.js';
 import { createTestDb, MYSQL_HOST, MYSQL_PASSWORD, MYSQL_PORT, MYSQL_USER, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -102,12 +102,12 @@ describe('GraphQL example (graphql-js + graphql-http on node:http)', { skip }, (
     await using store = await openStore(blogSchema, { origin: viaProxy(), cache: testCache(tmp.file('wire.db')), mode: Mode.FRESHEN });
     const server = await startServer({ store, port: 0 });
     try {
-      // Cold: each of the origin's two pools (lookups, trees) opens a connection and sets it read-only first.
+      // Cold: each of the origin's two pools (lookups, trees) opens a connection and sets it up (read-only, UTC) first.
       const connections0 = proxy.connections;
       const cold = await onWire(() => ask(server.url, QUERY));
       assert.deepEqual(cold.value.body, { data: { authors: blogTree(AUTHORS, POSTS, COMMENTS) } });
-      const setup = cold.sent.filter((c) => c.sql === SESSION_SETUP);
-      assert.equal(setup.length, proxy.connections - connections0, 'connection setup: one SET SESSION per new connection, nothing else');
+      const setup = cold.sent.filter((c) => isSessionSetup(c.sql));
+      assert.equal(setup.length, (proxy.connections - connections0) * SESSION_SETUP_STATEMENTS.length, 'connection setup: its SET statements per new connection, nothing else');
       assert.equal(cold.sent.length - setup.length, 1, cold.sent.map((c) => c.sql).join('\n'));
 
       // Warm: every command counted, nothing filtered.

@@ -48,8 +48,13 @@ const NAMES: Record<number, string> = {
   0x1f: 'COM_RESET_CONNECTION',
 };
 
-/** The statement every connection of mysqlOrigin's own pools runs first (its pools' `connection` hook). */
-export const SESSION_SETUP = 'SET SESSION TRANSACTION READ ONLY';
+/** The statements every connection of mysqlOrigin's own pools runs first, in this order (its pools' `connection` hook). */
+export const SESSION_SETUP_STATEMENTS: readonly string[] = ['SET SESSION TRANSACTION READ ONLY', "SET time_zone = '+00:00'"];
+
+/** Whether a command is one of the connection setup statements. */
+export function isSessionSetup(sql: string | undefined): boolean {
+  return sql !== undefined && SESSION_SETUP_STATEMENTS.includes(sql);
+}
 
 export class CountingProxy {
   readonly #target: { host: string; port: number };
