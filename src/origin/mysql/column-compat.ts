@@ -28,6 +28,8 @@ export const T = {
 } as const;
 
 const UNSIGNED_FLAG = 32;
+const ENUM_FLAG = 256;
+const SET_FLAG = 2048;
 const BINARY_CHARSET = 63;
 
 /** Integers a JavaScript number holds exactly whatever the value (mysql2 gives them as numbers). */
@@ -73,8 +75,12 @@ function typeOf(field: OriginField): number {
   return field.columnType ?? field.type ?? -1;
 }
 
+function flag(field: OriginField, bit: number, name: string): boolean {
+  return typeof field.flags === 'number' ? (field.flags & bit) !== 0 : field.flags.includes(name);
+}
+
 function unsigned(field: OriginField): boolean {
-  return typeof field.flags === 'number' ? (field.flags & UNSIGNED_FLAG) !== 0 : field.flags.includes('UNSIGNED');
+  return flag(field, UNSIGNED_FLAG, 'UNSIGNED');
 }
 
 function binary(field: OriginField): boolean {
@@ -111,11 +117,12 @@ export function describeField(field: OriginField): string {
     case T.GEOMETRY: return 'GEOMETRY';
     case T.VECTOR: return 'VECTOR';
     case T.VARCHAR: case T.VAR_STRING: return (binary(field) ? 'VARBINARY' : 'VARCHAR') + json + ext;
-    case T.STRING: return (typeof field.flags === 'number' && (field.flags & 256) !== 0 ? 'ENUM' : binary(field) ? 'BINARY' : 'CHAR') + json + ext;
-    case T.TINY_BLOB: return (binary(field) ? 'TINYBLOB' : 'TINYTEXT') + json;
-    case T.MEDIUM_BLOB: return (binary(field) ? 'MEDIUMBLOB' : 'MEDIUMTEXT') + json;
-    case T.LONG_BLOB: return (binary(field) ? 'LONGBLOB' : 'LONGTEXT') + json;
-    case T.BLOB: return (binary(field) ? 'BLOB' : 'TEXT') + json;
+    case T.STRING: return (flag(field, ENUM_FLAG, 'ENUM') ? 'ENUM' : flag(field, SET_FLAG, 'SET') ? 'SET' : binary(field) ? 'BINARY' : 'CHAR') + json + ext;
+    case T.TINY_BLOB: case T.MEDIUM_BLOB: case T.LONG_BLOB: case T.BLOB: {
+      // Servers send every TEXT/BLOB as BLOB; its size shows in the length: bytes, times up to 4 for a character set.
+      const size = len <= 0xff * 4 ? 'TINY' : len <= 0xffff * 4 ? '' : len <= 0xffffff * 4 ? 'MEDIUM' : 'LONG';
+      return size + (binary(field) ? 'BLOB' : 'TEXT') + json;
+    }
     default: return `type ${t}`;
   }
 }
