@@ -106,3 +106,16 @@ export function safeIntegerDecoder(where: string, actual: string): Decoder {
 
 /** A BIT(1) column as a boolean: mysql2 gives it as a one-byte Buffer. */
 export const bitBooleanDecoder: Decoder = (v) => (Buffer.isBuffer(v) ? v.some((b) => b !== 0) : Number(v) !== 0);
+
+/**
+ * The real decoder of origin rows whose database can compute -0 or ±Infinity (SQLite expressions): -0
+ * reads as 0 and ±Infinity is a TypeError naming the column, as the cache writes numbers as JSON (where
+ * -0 is 0 and Infinity is null).
+ */
+export function realDecoder(where: string): Decoder {
+  return (v) => {
+    if (typeof v !== 'number') return v;
+    if (!Number.isFinite(v)) throw new TypeError(`${where}: ${v} cannot be cached (a real column holds finite numbers)`);
+    return v === 0 ? 0 : v;
+  };
+}

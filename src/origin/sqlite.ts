@@ -6,7 +6,7 @@ import { inKeys, quoteSqlite as q, type SqliteConnection } from '../sqlite/conne
 import { keysParam } from '../sqlite/keys-param.js';
 import { NodeSqlite3Connection } from '../sqlite/node-sqlite3.js';
 import { dedupeLinks } from './dedupe-links.js';
-import { datetimeDecoder, jsonDecoder } from './faithful-decoders.js';
+import { datetimeDecoder, jsonDecoder, realDecoder } from './faithful-decoders.js';
 import { duplicateNames, resultWidth } from './sqlite/result-width.js';
 import { assertUniqueColumns } from './unique-columns.js';
 
@@ -22,7 +22,7 @@ export function sqliteOrigin(filename: string): Origin {
   return new SqliteOrigin(filename);
 }
 
-const DECODED: ReadonlySet<ColumnType> = new Set<ColumnType>(['bigint', 'boolean', 'decimal', 'datetime', 'json', 'blob']);
+const DECODED: ReadonlySet<ColumnType> = new Set<ColumnType>(['bigint', 'boolean', 'decimal', 'datetime', 'json', 'blob', 'real']);
 /** Custom-query SQL texts whose result width is remembered. */
 const MAX_WIDTHS = 256;
 
@@ -123,7 +123,9 @@ class SqliteOrigin implements Origin {
     if (plan === undefined) {
       const where = (c: string) => `${entity.name}.${c}`;
       // Per-column decoders for the values a plain decode would change between the origin and the cache.
-      const overrides = new Map(entity.columns.map((c) => [c.name, c.type === 'datetime' ? datetimeDecoder(where(c.name)) : c.type === 'json' ? jsonDecoder(where(c.name), false) : undefined]));
+      const decoderOf = (c: CompiledColumn) =>
+        c.type === 'datetime' ? datetimeDecoder(where(c.name)) : c.type === 'json' ? jsonDecoder(where(c.name), false) : c.type === 'real' ? realDecoder(where(c.name)) : undefined;
+      const overrides = new Map(entity.columns.map((c) => [c.name, decoderOf(c)]));
       const base = planDecode(entity, DECODED);
       plan = { names: base.names, decoders: base.decoders.map((d, i) => overrides.get(base.names[i] as string) ?? d) };
       this.#plans.set(entity, plan);
