@@ -19,6 +19,8 @@ export class ResultCheck {
   readonly #options: ReadOptions;
   readonly #tables = new Map<CompiledEntity, DecodePlan>();
   readonly #queries = new Map<CompiledEntity, Map<string, DecodePlan>>();
+  /** A manyToMany read's plan: its target's plus the join table's source key (`$src`). */
+  readonly #throughs = new Map<CompiledThrough, DecodePlan>();
 
   constructor(options: ReadOptions) {
     this.#options = options;
@@ -36,9 +38,14 @@ export class ResultCheck {
       if (fields !== undefined) this.#tables.set(entity, plan);
     }
     if (through === undefined) return plan;
-    const src = fields?.find((f) => f.name === '$src');
-    const decoder = this.#decoder(`${entity.name} via ${through.table}.${through.sourceKey.name}`, through.sourceKey.type, src, `origin table ${through.table}`, through.sourceKey.name);
-    return decoder === undefined ? plan : { names: [...plan.names, '$src'], decoders: [...plan.decoders, decoder] };
+    let linked = this.#throughs.get(through);
+    if (linked === undefined) {
+      const src = fields?.find((f) => f.name === '$src');
+      const decoder = this.#decoder(`${entity.name} via ${through.table}.${through.sourceKey.name}`, through.sourceKey.type, src, `origin table ${through.table}`, through.sourceKey.name);
+      linked = decoder === undefined ? plan : { names: [...plan.names, '$src'], decoders: [...plan.decoders, decoder] };
+      if (fields !== undefined && this.#tables.get(entity) === plan) this.#throughs.set(through, linked);
+    }
+    return linked;
   }
 
   /**
