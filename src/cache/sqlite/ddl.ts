@@ -3,6 +3,7 @@ import type { CompiledColumn, CompiledKey, CompiledSchema } from '../../core/sch
 import { quoteSqlite as q, type SqliteConnection } from '../../sqlite/connection.js';
 import { CLEAR_OLD_CLAIMS_SQL } from './claims.js';
 import { STORAGE } from './encoders.js';
+import { triggersScript } from './triggers.js';
 
 /**
  * The version of the bookkeeping tables' layout. A file written in another layout has its marks, claims
@@ -91,6 +92,7 @@ export async function migrate(db: SqliteConnection, schema: CompiledSchema): Pro
     if (old !== undefined && old !== fp) script += `DELETE FROM ever_loaded WHERE kind = ${sqlString(rel.id)};`;
     if (old !== fp) script += setMeta(name, fp);
   }
+  script += triggersScript(schema);
   await db.exec(script + 'COMMIT;').catch(async (error) => {
     await db.exec('ROLLBACK').catch(() => undefined);
     throw error;

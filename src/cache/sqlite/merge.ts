@@ -12,6 +12,11 @@ const MARK_SQL =
   'INSERT INTO ever_loaded (kind, key, loaded_at) SELECT ?, value, ? FROM json_each(?) WHERE true ' +
   'ON CONFLICT (kind, key) DO UPDATE SET loaded_at = excluded.loaded_at';
 const UNMARK_SQL = 'DELETE FROM ever_loaded WHERE kind = ? AND key IN (SELECT value FROM json_each(?))';
+const SIBLING_MARKS_SQL =
+  'SELECT kind, key, loaded_at FROM ever_loaded WHERE kind IN (SELECT value FROM json_each(?1)) AND key IN (SELECT value FROM json_each(?2))';
+/** Puts back marks read by SIBLING_MARKS_SQL (`[kind, key, loaded_at]` each) that the write took away. */
+const RESTORE_MARKS_SQL =
+  'INSERT INTO ever_loaded (kind, key, loaded_at) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true ON CONFLICT (kind, key) DO NOTHING';
 const UNMARK_QUERIES_SQL =
   'DELETE FROM ever_loaded WHERE (kind, key) IN ' +
   '(SELECT kind, params FROM adbv_query_rows WHERE entity = ? AND key IN (SELECT value FROM json_each(?)))';
@@ -27,11 +32,20 @@ export async function applyBatch(db: SqliteConnection, plans: Plans, batch: Merg
     const gone = await db.all<Row>(`${plan.selectForRemoval} WHERE ${inKeys(entity.key, 't')}`, [keysParam(entity.key, absentKeys, false)]);
     await removeRows(db, entity, plan, gone, false);
   }
+  // Marks of relations over the same group as this complete answer stand: the group is what it says.
+  let siblings: string | undefined;
+  if (relation !== undefined && relation.keys.length > 0 && relation.rel.through === undefined) {
+    const ids = plans.relation(relation.rel).siblings;
+    if (ids.length > 0) {
+      const marks = await db.all<{ kind: string; key: unknown; loaded_at: number }>(SIBLING_MARKS_SQL, [JSON.stringify(ids), keysParam(relation.rel.source.key, relation.keys, false)]);
+      if (marks.length > 0) siblings = JSON.stringify(marks.map((m) => [m.kind, m.key, m.loaded_at]));
+    }
+  }
   if (relation !== undefined && relation.rel.through !== undefined) {
     const rp = plans.relation(relation.rel);
-    await db.run(rp.unlink as string, [keysParam(relation.rel.source.key, relation.keys, false)]);
-    const links = rows.map((r) => [encodeKey(r.$src), encodeKey(entity.key.of(r))]);
-    if (links.length > 0) await db.run(rp.link as string, [JSON.stringify(links)]);
+    const links = JSON.stringify(rows.map((r) => [encodeKey(r.$src), encodeKey(entity.key.of(r))]));
+    await db.run(rp.unlink as string, [keysParam(relation.rel.source.key, relation.keys, false), links]);
+    if (rows.length > 0) await db.run(rp.link as string, [links]);
   } else if (relation !== undefined) {
     const kept = rows.map(entity.key.of) as KeyValue[];
     const stale = await db.all<Row>(
@@ -41,6 +55,7 @@ export async function applyBatch(db: SqliteConnection, plans: Plans, batch: Merg
     await removeRows(db, entity, plan, stale, true);
   }
   if (rows.length > 0) await db.run(plan.upsert, [encodeRows(rows, plan.names, plan.encoders)]);
+  if (siblings !== undefined) await db.run(RESTORE_MARKS_SQL, [siblings]);
   if (entityKeys !== undefined && entityKeys.length > 0) await db.run(MARK_SQL, [plan.kind, loadedAt, keysParam(entity.key, entityKeys, false)]);
   if (relation !== undefined && relation.keys.length > 0) {
     await db.run(MARK_SQL, [relation.rel.id, loadedAt, keysParam(relation.rel.source.key, relation.keys, false)]);

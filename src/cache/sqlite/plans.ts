@@ -22,11 +22,19 @@ export interface TablePlan {
 
 /** Per-relation SQL. */
 export interface RelationPlan {
+  /**
+   * hasMany/hasOne: the other hasMany/hasOne relations over the same target rows by the same foreign key
+   * (e.g. `A.bs` and `A.firstB`): a complete answer for a key of one is the complete group of the others.
+   */
+  readonly siblings: readonly string[];
   readonly read: string;
   readonly readFresh: string;
   /** manyToMany: decodes `$src` when the source key needs it. */
   readonly decodeSource: Decoder | undefined;
-  /** manyToMany: replaces the links of some source keys. */
+  /**
+   * manyToMany: drops the links of some source keys (?1) that are not among the answer's links (?2), then
+   * adds those missing, so links that stay are not touched (a link coming or going unmarks, by trigger).
+   */
   readonly unlink?: string;
   readonly link?: string;
 }
@@ -46,7 +54,7 @@ export class Plans {
       this.#kindKeys.set(entity.name, entity.key);
     }
     for (const rel of schema.relations) {
-      if (rel.kind !== 'belongsTo') this.#relations.set(rel, planRelation(rel));
+      if (rel.kind !== 'belongsTo') this.#relations.set(rel, planRelation(rel, schema.relations.filter((r) => sameGroup(r, rel)).map((r) => r.id)));
       this.#kindKeys.set(rel.id, rel.source.key);
     }
   }
@@ -127,7 +135,14 @@ function planTable(entity: CompiledEntity): TablePlan {
   };
 }
 
-function planRelation(rel: CompiledRelation): RelationPlan {
+/** Whether `other` reads the same rows, grouped by the same foreign key, as hasMany/hasOne `rel`. */
+function sameGroup(other: CompiledRelation, rel: CompiledRelation): boolean {
+  const grouped = (r: CompiledRelation) => r.kind === 'hasMany' || r.kind === 'hasOne';
+  return other !== rel && grouped(rel) && grouped(other) && other.target === rel.target &&
+    other.foreignKey.columns.length === rel.foreignKey.columns.length && other.foreignKey.columns.every((c, i) => c === rel.foreignKey.columns[i]);
+}
+
+function planRelation(rel: CompiledRelation, siblings: readonly string[]): RelationPlan {
   const target = rel.target;
   // Grouped by the relation key (as selected: the empty groups' too), then in the relation's order.
   const order = `ORDER BY ${rel.batchOrder.map((c) => (c.name === '$src' || rel.foreignKey.columns.includes(c) ? q(c.name) : `t.${q(c.name)}`)).join(', ')}`;
@@ -153,6 +168,7 @@ function planRelation(rel: CompiledRelation): RelationPlan {
   // "$e" marks a complete key with no rows; the key columns cannot tell when the foreign key is the target's key.
   const head = `SELECT ${cols}, t.${q((target.key.columns[0] as CompiledColumn).name)} IS NULL AS "$e" FROM json_each(?1) k JOIN ever_loaded e ON e.kind = ?2 AND e.key = k.value`;
   const plan: RelationPlan = {
+    siblings,
     read: `${head} ${from} ${order}`,
     readFresh: `${head} AND e.loaded_at >= ?3 ${from} ${order}`,
     decodeSource: t !== undefined && DECODED.has(t.sourceKey.type) ? DECODERS[t.sourceKey.type] : undefined,
@@ -160,7 +176,9 @@ function planRelation(rel: CompiledRelation): RelationPlan {
   if (t === undefined) return plan;
   return {
     ...plan,
-    unlink: `DELETE FROM ${q(t.table)} WHERE ${q(t.sourceKey.name)} IN (SELECT value FROM json_each(?))`,
+    unlink:
+      `DELETE FROM ${q(t.table)} WHERE ${q(t.sourceKey.name)} IN (SELECT value FROM json_each(?1)) ` +
+      `AND (${q(t.sourceKey.name)}, ${q(t.targetKey.name)}) NOT IN (SELECT value ->> 0, value ->> 1 FROM json_each(?2))`,
     link:
       `INSERT OR IGNORE INTO ${q(t.table)} (${q(t.sourceKey.name)}, ${q(t.targetKey.name)}) ` +
       `SELECT value ->> 0, value ->> 1 FROM json_each(?)`,
