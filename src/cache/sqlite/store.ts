@@ -2,6 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CacheStore, EntityRead, MergeBatch, QueryKey, RecordedQuery, RelationRead, VerifyReport } from '../../core/cache-store.js';
 import { decodeRows, type KeyValue, type Row } from '../../core/codec.js';
+import { SchemaError } from '../../core/errors.js';
 import type { StatementListener } from '../../core/events.js';
 import type { CompiledColumn, CompiledEntity, CompiledRelation, CompiledSchema } from '../../core/schema.js';
 import type { SqliteConnection } from '../../sqlite/connection.js';
@@ -80,6 +81,7 @@ export class SqliteCacheStore implements CacheStore {
       await migrate(db, schema);
     } catch (error) {
       await db.close().catch(() => undefined);
+      if (error instanceof SchemaError) throw error;
       throw new Error(`${this.description}: cannot open: ${(error as Error).message}`, { cause: error });
     }
     this.#plans = new Plans(schema, this.description);
