@@ -1,0 +1,28 @@
+// The error for caller SQL refused before it was sent anywhere, because it is not exactly one plain read.
+
+/** Where caller SQL came in: `view.raw`, `view.query` (its `sql`), or `store.cacheSql`. */
+export type CallerSqlEntry = 'raw' | 'query' | 'cacheSql';
+
+/**
+ * Caller SQL that was refused before anything was sent: not exactly one read statement (a write, a `CALL`,
+ * a `SET`, a second statement, `INTO OUTFILE`, a locking clause, an executable comment, …), or an origin
+ * whose connections could run more than one statement per query. A `TypeError`: the SQL, not the
+ * database, is at fault, and retrying cannot help.
+ */
+export class RefusedSqlError extends TypeError {
+  override name = 'RefusedSqlError';
+  /** The entry point the SQL came through. */
+  readonly entry: CallerSqlEntry;
+  /** The SQL, as given. */
+  readonly sql: string;
+  /** What was refused, e.g. `a CALL statement`, `INTO OUTFILE`, `a second statement after ';'`. */
+  readonly refused: string;
+
+  constructor(entry: CallerSqlEntry, sql: string, refused: string, allowed: string) {
+    const shown = sql.length > 200 ? `${sql.slice(0, 197)}...` : sql;
+    super(`${entry}: refused ${refused}: caller SQL is read-only; ${entry} runs exactly one ${allowed} statement, got ${JSON.stringify(shown)}`);
+    this.entry = entry;
+    this.sql = sql;
+    this.refused = refused;
+  }
+}
