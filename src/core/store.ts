@@ -13,6 +13,7 @@ import { assertMode, describe, Mode } from './mode.js';
 import type { Origin, SelectRequest } from './origin.js';
 import type { CompiledColumn, CompiledEntity, EntityDef, Schema } from './schema.js';
 import type { StoreCore } from './store-core.js';
+import { RefusedSqlError } from '../sql/refused-sql-error.js';
 import { createView, type View, type ViewOptions } from './view.js';
 import { ViewState } from './view-state.js';
 
@@ -354,6 +355,12 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
       try {
         return await Promise.race([call(origin), timeout]);
       } catch (error) {
+        // Caller SQL the origin refused before sending anything: the caller's fault, and no statement was sent.
+        if (error instanceof RefusedSqlError) {
+          this.#originQueries -= statements;
+          this.#originRoundTrips--;
+          throw error;
+        }
         throw new OriginError(`${origin.description}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       } finally {
         clearTimeout(timer);

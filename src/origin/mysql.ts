@@ -3,6 +3,9 @@ import { decodeRows, planDecode, type DecodePlan, type Row } from '../core/codec
 import { countParams, type StatementListener } from '../core/events.js';
 import type { Origin, SelectRequest, TreeLevel } from '../core/origin.js';
 import type { ColumnType, CompiledColumn, CompiledEntity } from '../core/schema.js';
+import { RefusedSqlError } from '../sql/refused-sql-error.js';
+import { checkMysqlCallerSql } from './mysql-caller-sql.js';
+import { multipleStatementOptions, singleStatementOptions, takesMultipleStatements } from './mysql-multiple-statements.js';
 
 /** What {@link mysqlOrigin} accepts: a connection URL, mysql2 pool options, or a mysql2 pool (callback or promise). */
 export type MysqlOriginSource = string | mysql.PoolOptions | mysql.Pool | { pool: mysql.Pool };
@@ -151,7 +154,8 @@ class MysqlOrigin implements Origin {
     if (isPool(source)) this.#pool = source;
     else if (typeof source === 'object' && isPool((source as { pool: unknown }).pool)) this.#pool = (source as { pool: mysql.Pool }).pool;
     else {
-      const options: mysql.PoolOptions = typeof source === 'string' ? { ...POOL_DEFAULTS, uri: source } : { ...POOL_DEFAULTS, ...source };
+      // One statement per query, whatever the URL or options asked: caller SQL runs on these connections.
+      const options = singleStatementOptions(typeof source === 'string' ? { ...POOL_DEFAULTS, uri: source } : { ...POOL_DEFAULTS, ...source });
       this.#options = options;
       const pool = mysql.createPool(options);
       pool.on('connection', (conn) => {
@@ -254,7 +258,7 @@ class MysqlOrigin implements Origin {
 
   #treePool(): mysql.Pool {
     if (this.#trees === undefined) {
-      const pool = mysql.createPool({ ...this.#options, multipleStatements: true, connectionLimit: TREE_CONNECTIONS, maxIdle: TREE_CONNECTIONS });
+      const pool = mysql.createPool({ ...multipleStatementOptions(this.#options), connectionLimit: TREE_CONNECTIONS, maxIdle: TREE_CONNECTIONS });
       pool.on('connection', (conn) => {
         conn.query('SET SESSION TRANSACTION READ ONLY', () => undefined);
       });
@@ -264,12 +268,15 @@ class MysqlOrigin implements Origin {
   }
 
   async selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]> {
-    const rows = await this.raw(sql, params);
+    checkMysqlCallerSql('query', sql, params, this.#pool);
+    const rows = await this.#query(sql, params, false);
     decodeRows(rows, this.#plan(entity));
     return rows;
   }
 
-  raw(sql: string, params: readonly unknown[]): Promise<Row[]> {
+  /** Refuses (RefusedSqlError, nothing sent) caller SQL that is not exactly one plain read. */
+  async raw(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    checkMysqlCallerSql('raw', sql, params, this.#pool);
     return this.#query(sql, params, false);
   }
 
@@ -303,6 +310,7 @@ class MysqlOrigin implements Origin {
     if (trusted) return run(pool, sql, values, this.#timeoutMs);
     const conn = await new Promise<mysql.PoolConnection>((resolve, reject) => pool.getConnection((e, c) => (e ? reject(e) : resolve(c))));
     try {
+      if (takesMultipleStatements(conn) !== false) throw new RefusedSqlError('raw', 'mysql', sql, 'a connection that takes several statements per query');
       await run(conn, 'SET SESSION TRANSACTION READ ONLY', [], undefined, false);
       return await run(conn, sql, values, this.#timeoutMs);
     } finally {

@@ -3,12 +3,6 @@
 import { RefusedSqlError, type CallerSqlEntry } from './refused-sql-error.js';
 import { SqlLexError, sqlTokens, type SqlDialect, type SqlToken } from './sql-tokens.js';
 
-/** What each entry point takes, per dialect, as messages name it. */
-function allowed(dialect: SqlDialect, entry: CallerSqlEntry): string {
-  if (dialect === 'mysql') return entry === 'raw' ? 'SELECT, WITH … SELECT, TABLE, VALUES, SHOW, EXPLAIN or DESCRIBE' : 'SELECT, WITH … SELECT, TABLE or VALUES';
-  return entry === 'query' ? 'SELECT, WITH … SELECT or VALUES' : 'SELECT, WITH … SELECT, VALUES or EXPLAIN';
-}
-
 /** Words after EXPLAIN/DESCRIBE that start a statement rather than name a table (`DESCRIBE t`). */
 const NOT_A_TABLE = new Set(['SELECT', 'WITH', 'TABLE', 'VALUES', 'INSERT', 'UPDATE', 'DELETE', 'REPLACE', 'FOR', 'CALL', 'DO', 'SET', 'LOAD', 'HANDLER', 'ANALYZE']);
 
@@ -32,7 +26,7 @@ const NOT_A_TABLE = new Set(['SELECT', 'WITH', 'TABLE', 'VALUES', 'INSERT', 'UPD
  * assertReadOnlyStatement('CALL p()', 'mysql', 'raw'); // throws: raw: refused a CALL statement: …
  */
 export function assertReadOnlyStatement(sql: string, dialect: SqlDialect, entry: CallerSqlEntry): void {
-  const refuse = (what: string) => new RefusedSqlError(entry, sql, what, allowed(dialect, entry));
+  const refuse = (what: string) => new RefusedSqlError(entry, dialect, sql, what);
   let tokens: SqlToken[];
   try {
     tokens = sqlTokens(sql, dialect);

@@ -44,7 +44,6 @@ const STAR = 0x2a;
 const BANG = 0x21;
 const PLUS = 0x2b;
 const LBRACKET = 0x5b;
-const NEWLINE = 0x0a;
 
 /** ASCII whitespace, which both lexers skip (non-ASCII characters are name characters to both). */
 function isSpace(c: number): boolean {
