@@ -127,6 +127,8 @@ const READS: readonly { sql: string; params?: unknown[]; rows: unknown[]; rawOnl
   { sql: 'SELECT id, name FROM a WHERE id = 1;', rows: [{ id: 1, name: 'a1' }] },
   { sql: '(SELECT id, name FROM a WHERE id = 1) UNION ALL (SELECT id, name FROM a WHERE id = 3)', rows: [{ id: 1, name: 'a1' }, { id: 3, name: 'a3' }] },
   { sql: "SELECT COUNT(*) AS `INTO OUTFILE`, 'it''s' AS q, 'a\\\\' AS bs FROM b", rows: [{ 'INTO OUTFILE': 4, q: "it's", bs: 'a\\' }], rawOnly: true },
+  { sql: `SELECT 3--1 AS four, "it\\'s" AS s -- the first -- was a minus\n`, rows: [{ four: 4, s: "it's" }], rawOnly: true },
+  { sql: 'SELECT 5 AS five --', rows: [{ five: 5 }], rawOnly: true },
   { sql: "SHOW TABLES LIKE 'a'", rows: [], rawOnly: true },
   { sql: 'DESCRIBE a id', rows: [], rawOnly: true },
   { sql: 'EXPLAIN SELECT * FROM a WHERE id = 1', rows: [], rawOnly: true },
