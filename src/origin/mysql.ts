@@ -6,6 +6,9 @@ import type { CompiledColumn, CompiledEntity } from '../core/schema.js';
 import { dedupeLinks } from './dedupe-links.js';
 import { ResultCheck } from './mysql/result-check.js';
 import { fieldsOf, rememberFields } from './mysql/result-fields.js';
+import { RefusedSqlError } from '../sql/refused-sql-error.js';
+import { checkMysqlCallerSql } from './mysql-caller-sql.js';
+import { multipleStatementOptions, singleStatementOptions, takesMultipleStatements } from './mysql-multiple-statements.js';
 
 /** What {@link mysqlOrigin} accepts: a connection URL, mysql2 pool options, or a mysql2 pool (callback or promise). */
 export type MysqlOriginSource = string | mysql.PoolOptions | mysql.Pool | { pool: mysql.Pool };
@@ -167,7 +170,8 @@ class MysqlOrigin implements Origin {
     if (isPool(source)) this.#pool = source;
     else if (typeof source === 'object' && isPool((source as { pool: unknown }).pool)) this.#pool = (source as { pool: mysql.Pool }).pool;
     else {
-      const options: mysql.PoolOptions = typeof source === 'string' ? { ...POOL_DEFAULTS, uri: source } : { ...POOL_DEFAULTS, ...source };
+      // One statement per query, whatever the URL or options asked: caller SQL runs on these connections.
+      const options = singleStatementOptions(typeof source === 'string' ? { ...POOL_DEFAULTS, uri: source } : { ...POOL_DEFAULTS, ...source });
       this.#options = options;
       const pool = mysql.createPool(options);
       pool.on('connection', (conn) => {
@@ -270,7 +274,7 @@ class MysqlOrigin implements Origin {
 
   #treePool(): mysql.Pool {
     if (this.#trees === undefined) {
-      const pool = mysql.createPool({ ...this.#options, multipleStatements: true, connectionLimit: TREE_CONNECTIONS, maxIdle: TREE_CONNECTIONS });
+      const pool = mysql.createPool({ ...multipleStatementOptions(this.#options), connectionLimit: TREE_CONNECTIONS, maxIdle: TREE_CONNECTIONS });
       pool.on('connection', (conn) => {
         conn.query('SET SESSION TRANSACTION READ ONLY', () => undefined);
         conn.query(SESSION_TIME_ZONE, () => undefined);
@@ -281,12 +285,15 @@ class MysqlOrigin implements Origin {
   }
 
   async selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]> {
+    checkMysqlCallerSql('query', sql, params, this.#pool);
     const rows = await this.#query(sql, params, false, ENTITY_QUERY_OPTIONS);
     decodeRows(rows, this.#checked().query(entity, fieldsOf(rows), `custom query on ${entity.name} (${sql.length > 60 ? sql.slice(0, 57) + '...' : sql})`));
     return rows;
   }
 
-  raw(sql: string, params: readonly unknown[]): Promise<Row[]> {
+  /** Refuses (RefusedSqlError, nothing sent) caller SQL that is not exactly one plain read. */
+  async raw(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    checkMysqlCallerSql('raw', sql, params, this.#pool);
     return this.#query(sql, params, false);
   }
 
@@ -320,6 +327,7 @@ class MysqlOrigin implements Origin {
     if (trusted) return run(pool, sql, values, this.#timeoutMs, true, options);
     const conn = await new Promise<mysql.PoolConnection>((resolve, reject) => pool.getConnection((e, c) => (e ? reject(e) : resolve(c))));
     try {
+      if (takesMultipleStatements(conn) !== false) throw new RefusedSqlError('raw', 'mysql', sql, 'a connection that takes several statements per query');
       await run(conn, 'SET SESSION TRANSACTION READ ONLY', [], undefined, false);
       return await run(conn, sql, values, this.#timeoutMs, true, options);
     } finally {

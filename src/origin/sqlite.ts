@@ -9,6 +9,7 @@ import { dedupeLinks } from './dedupe-links.js';
 import { datetimeDecoder, jsonDecoder, realDecoder } from './faithful-decoders.js';
 import { duplicateNames, resultWidth } from './sqlite/result-width.js';
 import { assertUniqueColumns } from './unique-columns.js';
+import { assertReadOnlyStatement } from '../sql/read-only-statement.js';
 
 /**
  * An origin in a SQLite file, opened read-only: for the demo, for tests without a server, and for
@@ -47,6 +48,8 @@ class SqliteOrigin implements Origin {
   async open(): Promise<void> {
     if (this.#db === undefined) {
       this.#db = await NodeSqlite3Connection.open(this.#filename, true);
+      // Caller SQL runs here too: it can neither attach nor (VACUUM INTO) create a file.
+      await this.#db.denyAttach();
       // The connection reports as a cache would; retag its events as the origin's.
       const listener = this.#listener;
       if (listener !== undefined) this.#db.listener = (e) => listener({ ...e, target: 'origin' });
@@ -86,14 +89,23 @@ class SqliteOrigin implements Origin {
   }
 
   async selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]> {
-    const rows = await this.raw(sql, params);
+    assertReadOnlyStatement(sql, 'sqlite', 'query');
+    const rows = await this.#all(sql, params);
     if (rows[0] !== undefined) await this.#assertUniqueColumns(entity, sql, params, rows[0]);
     decodeRows(rows, this.#plan(entity));
     return rows;
   }
 
-  /** The file is opened read-only with `query_only`, so SQLite itself refuses writes. */
-  raw(sql: string, params: readonly unknown[]): Promise<Row[]> {
+  /**
+   * Caller SQL that is not exactly one read is refused (RefusedSqlError) before it is sent; the file is
+   * opened read-only with `query_only` and no ATTACH, so SQLite itself refuses writes as well.
+   */
+  async raw(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    assertReadOnlyStatement(sql, 'sqlite', 'raw');
+    return this.#all(sql, params);
+  }
+
+  #all(sql: string, params: readonly unknown[]): Promise<Row[]> {
     return this.#conn().all<Row>(sql, params.map((p) => (typeof p === 'bigint' ? String(p) : p)));
   }
 

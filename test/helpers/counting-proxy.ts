@@ -64,6 +64,11 @@ export class CountingProxy {
   #connections = 0;
   /** Every command seen so far, in the order the proxy read them. */
   readonly commands: ClientCommand[] = [];
+  /**
+   * The capability flags each connection asked for in its HandshakeResponse (its first packet, sequence id
+   * 1), by connection number: e.g. `flags & 0x10000`, CLIENT_MULTI_STATEMENTS.
+   */
+  readonly clientFlags = new Map<number, number>();
 
   constructor(target: { host: string; port: number }) {
     this.#target = target;
@@ -144,6 +149,7 @@ export class CountingProxy {
       const length = buffer.readUIntLE(at, 3);
       if (buffer.length - at < 4 + length) break;
       const seq = buffer[at + 3] as number;
+      if (seq === 1 && length >= 4 && !this.clientFlags.has(connection)) this.clientFlags.set(connection, buffer.readUInt32LE(at + 4));
       if (seq === 0 && length > 0) {
         const code = buffer[at + 4] as number;
         const name = NAMES[code] ?? `COM_0x${code.toString(16).padStart(2, '0')}`;

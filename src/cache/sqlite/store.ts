@@ -8,6 +8,7 @@ import type { CompiledColumn, CompiledEntity, CompiledRelation, CompiledSchema }
 import type { SqliteConnection } from '../../sqlite/connection.js';
 import { keysParam } from '../../sqlite/keys-param.js';
 import { openSqliteConnection, type SqliteDriver } from '../../sqlite/sqlite-driver.js';
+import { assertReadOnlyStatement } from '../../sql/read-only-statement.js';
 import { claimKeysIn, releaseKeysIn, type Claimant } from './claims.js';
 import { createBookkeeping, migrate } from './ddl.js';
 import { applyBatch } from './merge.js';
@@ -32,6 +33,8 @@ export class SqliteCacheStore implements CacheStore {
   readonly #writes = new WriteQueue(() => this.#conn());
   #plans: Plans | undefined;
   #reader: SqliteConnection | undefined;
+  /** Whether the in-memory database's one connection refuses ATTACH yet (set before its first caller SQL). */
+  #attachDenied = false;
   #db: SqliteConnection | undefined;
   #closed: Promise<void> | undefined;
   #statementsBefore = 0;
@@ -97,6 +100,7 @@ export class SqliteCacheStore implements CacheStore {
       this.#db = undefined;
       const reader = this.#reader;
       this.#reader = undefined;
+      this.#attachDenied = false;
       await Promise.all([db.close(), reader?.close()]);
     })();
     return this.#closed;
@@ -198,16 +202,20 @@ export class SqliteCacheStore implements CacheStore {
   }
 
   /**
-   * Caller SQL runs read-only: on a second, read-only connection for a file (it sees committed data), or
-   * for an in-memory cache on the one connection with `query_only` on, between writes.
+   * Caller SQL runs only if it is exactly one read (RefusedSqlError otherwise, before anything is sent), and
+   * read-only: on a second, read-only connection for a file (it sees committed data), or for an in-memory
+   * cache on the one connection with `query_only` on, between writes. Either connection refuses ATTACH
+   * (and so VACUUM INTO), so no file can be opened or created even if the check missed something.
    */
   async sql(sql: string, params: readonly unknown[]): Promise<Row[]> {
     const db = this.#conn();
-    if (/^\s*(ATTACH|DETACH|VACUUM|PRAGMA)\b/i.test(sql)) {
-      throw new TypeError(`cacheSql is read-only: ${sql.trim().split(/\s/)[0]} statements are refused`);
-    }
+    assertReadOnlyStatement(sql, 'sqlite', 'cacheSql');
     if (this.#filename === ':memory:') {
       return this.#writes.exclusive(async () => {
+        if (!this.#attachDenied) {
+          await db.denyAttach();
+          this.#attachDenied = true;
+        }
         await db.exec('PRAGMA query_only = ON');
         try {
           return await db.all<Row>(sql, params);
@@ -217,9 +225,13 @@ export class SqliteCacheStore implements CacheStore {
       });
     }
     if (this.#reader === undefined) {
-      this.#reader = await openSqliteConnection(this.#settings.driver, this.#filename, true);
-      await this.#reader.exec('PRAGMA query_only = ON');
-      this.#reader.listener = this.#listener;
+      const reader = await openSqliteConnection(this.#settings.driver, this.#filename, true);
+      await reader.denyAttach();
+      await reader.exec('PRAGMA query_only = ON');
+      reader.listener = this.#listener;
+      // Two first calls may both have opened one: the later keeps the first.
+      if (this.#reader === undefined) this.#reader = reader;
+      else await reader.close();
     }
     return this.#reader.all<Row>(sql, params);
   }

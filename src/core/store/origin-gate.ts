@@ -41,7 +41,13 @@ export class OriginGate {
       try {
         return await Promise.race([call(origin), timeout]);
       } catch (error) {
-        // A result the schema cannot map is the caller's to fix, not the origin failing (nor unreachable).
+        // Caller SQL the origin refused before sending anything (a RefusedSqlError): no statement was sent.
+        if (error instanceof TypeError && error.name === 'RefusedSqlError') {
+          this.statements -= statements;
+          this.roundTrips--;
+        }
+        // A result the schema cannot map, or caller SQL refused, is the caller's to fix: not the origin failing
+        // (nor unreachable).
         if (error instanceof SchemaError || error instanceof TypeError) throw error;
         throw new OriginError(`${origin.description}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       } finally {
