@@ -81,7 +81,7 @@ const READS: readonly { sql: string; params?: unknown[]; rows: unknown[]; cacheO
   { sql: 'SELECT "id", [name] FROM `a` WHERE id = 1 /* ; DELETE FROM b */ -- ; PRAGMA query_only = OFF', rows: [{ id: 1, name: 'a1' }] },
   { sql: 'SELECT id, name FROM a WHERE id = 1;', rows: [{ id: 1, name: 'a1' }] },
   { sql: "SELECT COUNT(*) AS \"load_extension\", 'it''s' AS q FROM b", rows: [{ load_extension: 4, q: "it's" }], cacheOnly: true },
-  { sql: "SELECT name FROM pragma_table_info('b') ORDER BY cid", rows: [{ name: 'id' }, { name: 'name' }, { name: 'a_id' }], cacheOnly: true },
+  { sql: "SELECT name FROM pragma_table_info('b') ORDER BY cid", rows: [{ name: 'id' }, { name: 'name' }, { name: 'a_id' }, { name: '_adbv_read_at' }], cacheOnly: true },
   { sql: 'VALUES (1, 2)', rows: [{ column1: 1, column2: 2 }], cacheOnly: true },
 ];
 
