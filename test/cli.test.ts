@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,13 +6,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { Mode, mysqlOrigin, openStore, sqliteCache, type Schema } from 'asyncdbview';
 import { blogTables } from './helpers/blog.js';
+import { cli, type CliRun } from './helpers/cli.js';
 import { countSelects, createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { openSqlite } from './helpers/sqlite.js';
 import { tempDir } from './helpers/tmp.js';
 
 const skip = await mysqlSkipReason();
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(root, 'dist', 'cli.js');
 const AUTHORS = 10;
 const POSTS = 5;
 const COMMENTS = 3;
@@ -28,23 +27,7 @@ const TABLES = [
 ];
 const ENTITY_ROWS = { Author: AUTHORS, AuditLog: undefined, Comment: AUTHORS * POSTS * COMMENTS, Post: AUTHORS * POSTS, PostTag: 3 };
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node dist/cli.js ...args` as a script would, never rejecting: the exit code is the result. */
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    delete env.DEBUG;
-    execFile(process.execPath, [CLI, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+type Run = CliRun;
 
 describe('asyncdbview command', () => {
   it('--help for the command and each subcommand exits 0 and documents the exit codes', async () => {
