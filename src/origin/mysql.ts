@@ -46,6 +46,17 @@ const POOL_DEFAULTS: mysql.PoolOptions = {
   enableKeepAlive: true,
 };
 
+/**
+ * Lets the idle connections of a pool this origin made not hold the process open: a connection's socket
+ * is unreferenced while it waits in the pool and referenced again while it is in use, so a program that
+ * is done exits even if it never closed its store (close it all the same: that ends the sessions cleanly).
+ */
+function letIdleConnectionsSleep(pool: mysql.Pool): void {
+  const socket = (conn: unknown) => (conn as { stream?: { ref?(): void; unref?(): void } }).stream;
+  pool.on('release', (conn) => socket(conn)?.unref?.());
+  pool.on('acquire', (conn) => socket(conn)?.ref?.());
+}
+
 function isPool(value: unknown): value is mysql.Pool {
   return typeof value === 'object' && value !== null && typeof (value as mysql.Pool).getConnection === 'function' && typeof (value as mysql.Pool).query === 'function';
 }
@@ -171,13 +182,16 @@ class MysqlOrigin implements Origin {
     else if (typeof source === 'object' && isPool((source as { pool: unknown }).pool)) this.#pool = (source as { pool: mysql.Pool }).pool;
     else {
       // One statement per query, whatever the URL or options asked: caller SQL runs on these connections.
-      const options = singleStatementOptions(typeof source === 'string' ? { ...POOL_DEFAULTS, uri: source } : { ...POOL_DEFAULTS, ...source });
+      // Connecting gives up with the store's origin timeout too, unless the URL or options say otherwise.
+      const defaults = { ...POOL_DEFAULTS, ...(this.#timeoutMs === undefined ? {} : { connectTimeout: this.#timeoutMs }) };
+      const options = singleStatementOptions(typeof source === 'string' ? { ...defaults, uri: source } : { ...defaults, ...source });
       this.#options = options;
       const pool = mysql.createPool(options);
       pool.on('connection', (conn) => {
         conn.query('SET SESSION TRANSACTION READ ONLY', () => undefined);
         conn.query(SESSION_TIME_ZONE, () => undefined);
       });
+      letIdleConnectionsSleep(pool);
       this.#pool = pool;
       this.#owned = true;
     }
@@ -259,10 +273,13 @@ class MysqlOrigin implements Origin {
       new Promise<mysql.PoolConnection>((resolve, reject) => p.getConnection((e, c) => (e ? reject(e) : resolve(c)))).then(
         (c) => new Promise<mysql.PoolConnection>((resolve, reject) => c.ping((e) => (e ? (c.destroy(), reject(e)) : resolve(c)))),
       );
-    const connect = (p: mysql.Pool, n: number) =>
-      Promise.all(Array.from({ length: n }, () => one(p))).then((conns) => {
-        for (const c of conns) c.release();
-      });
+    // Every connection that did open goes back to the pool, also when another failed.
+    const connect = async (p: mysql.Pool, n: number) => {
+      const settled = await Promise.allSettled(Array.from({ length: n }, () => one(p)));
+      for (const s of settled) if (s.status === 'fulfilled') s.value.release();
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+    };
     const limit = (p: mysql.Pool) => (p as unknown as { config?: { connectionLimit?: number } }).config?.connectionLimit ?? 1;
     await Promise.all([connect(pool, limit(pool)), connect(this.#treePool(), TREE_CONNECTIONS)]);
   }
@@ -279,6 +296,7 @@ class MysqlOrigin implements Origin {
         conn.query('SET SESSION TRANSACTION READ ONLY', () => undefined);
         conn.query(SESSION_TIME_ZONE, () => undefined);
       });
+      letIdleConnectionsSleep(pool);
       this.#trees = pool;
     }
     return this.#trees;

@@ -32,28 +32,47 @@ export class OriginGate {
     return this.#limit(async () => {
       this.statements += statements;
       this.roundTrips++;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(Object.assign(new Error(`no answer within ${this.#timeoutMs} ms`), { code: 'ADBV_ORIGIN_TIMEOUT' }));
-        }, this.#timeoutMs);
-      });
       try {
-        return await Promise.race([call(origin), timeout]);
+        return await this.#timed(origin, call);
       } catch (error) {
         // Caller SQL the origin refused before sending anything (a RefusedSqlError): no statement was sent.
         if (error instanceof TypeError && error.name === 'RefusedSqlError') {
           this.statements -= statements;
           this.roundTrips--;
         }
-        // A result the schema cannot map, or caller SQL refused, is the caller's to fix: not the origin failing
-        // (nor unreachable).
-        if (error instanceof SchemaError || error instanceof TypeError) throw error;
-        throw new OriginError(`${origin.description}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-      } finally {
-        clearTimeout(timer);
+        throw error;
       }
     });
+  }
+
+  /**
+   * Opens the origin's connections now (`Origin.warmUp`): given up after the timeout and failing with an
+   * `OriginError`, as a statement is, but neither counted nor queued behind statements.
+   */
+  async warmUp(): Promise<void> {
+    const origin = this.#origin;
+    if (origin?.warmUp === undefined) return;
+    await this.#timed(origin, (o) => (o.warmUp as NonNullable<Origin['warmUp']>).call(o));
+  }
+
+  /** `call`, given up after the timeout, its failure wrapped in an `OriginError` carrying the driver's error. */
+  async #timed<T>(origin: Origin, call: (origin: Origin) => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(Object.assign(new Error(`no answer within ${this.#timeoutMs} ms`), { code: 'ADBV_ORIGIN_TIMEOUT' }));
+      }, this.#timeoutMs);
+    });
+    try {
+      return await Promise.race([call(origin), timeout]);
+    } catch (error) {
+      // A result the schema cannot map, or caller SQL refused, is the caller's to fix: not the origin failing
+      // (nor unreachable).
+      if (error instanceof SchemaError || error instanceof TypeError) throw error;
+      throw new OriginError(`${origin.description}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** A set-wise read, split into statements of at most the batch size (run concurrently under the bound). */

@@ -204,7 +204,9 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
   /**
    * Opens every connection the origin may use (its pool's, and those reserved for one-trip tree loads)
    * now, instead of on first use: over a slow network a connection costs several round trips, which the
-   * first requests of a server would otherwise pay. Optional; resolves at once without an origin.
+   * first requests of a server would otherwise pay. Optional; resolves at once without an origin. Rejects
+   * with an `OriginError` (carrying the driver's error) when the origin cannot be reached, or does not
+   * answer within `originTimeoutMs`.
    *
    * @example
    * await store.open();
@@ -212,7 +214,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
    */
   async warmUp(): Promise<void> {
     if (this.#state !== 'open') throw new NotLiveError('cannot warm up: the store is not open');
-    await this.#origin?.warmUp?.();
+    await this.#gate.warmUp();
   }
 
   /**
