@@ -36,6 +36,12 @@ export class SqliteCacheStore implements CacheStore {
   /** Whether the in-memory database's one connection refuses ATTACH yet (set before its first caller SQL). */
   #attachDenied = false;
   #db: SqliteConnection | undefined;
+  /**
+   * A second connection for the library's own reads (a file on node-sqlite3): on the one connection, a read
+   * queued while a write transaction is open would run inside it — seeing its uncommitted rows and holding
+   * the file's write lock longer, which other processes sharing the file then wait on.
+   */
+  #readDb: SqliteConnection | undefined;
   #closed: Promise<void> | undefined;
   #statementsBefore = 0;
   /** Who this process is in `adbv_fetching`; undefined for an in-memory cache, which no other process opens. */
@@ -52,10 +58,11 @@ export class SqliteCacheStore implements CacheStore {
   observe(listener: StatementListener): void {
     this.#listener = listener;
     if (this.#db !== undefined) this.#db.listener = listener;
+    if (this.#readDb !== undefined) this.#readDb.listener = listener;
   }
 
   get statementCount(): number {
-    return this.#statementsBefore + (this.#db?.statements ?? 0);
+    return this.#statementsBefore + (this.#db?.statements ?? 0) + (this.#readDb?.statements ?? 0);
   }
 
   async open(schema: CompiledSchema): Promise<void> {
@@ -89,6 +96,18 @@ export class SqliteCacheStore implements CacheStore {
     }
     this.#plans = new Plans(schema, this.description);
     this.#db = db;
+    if (this.#filename !== ':memory:' && this.#filename !== '' && this.#settings.driver === 'sqlite3') {
+      const readDb = await openSqliteConnection(this.#settings.driver, this.#filename, true);
+      try {
+        await readDb.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}; PRAGMA cache_size = ${-Math.trunc(cacheSizeKiB)}; PRAGMA query_only = ON;`);
+      } catch (error) {
+        await Promise.all([readDb.close().catch(() => undefined), db.close().catch(() => undefined)]);
+        this.#db = undefined;
+        throw new Error(`${this.description}: cannot open: ${(error as Error).message}`, { cause: error });
+      }
+      readDb.listener = this.#listener;
+      this.#readDb = readDb;
+    }
   }
 
   async close(): Promise<void> {
@@ -96,12 +115,14 @@ export class SqliteCacheStore implements CacheStore {
       const db = this.#db;
       if (db === undefined) return;
       await this.#writes.exclusive(() => undefined);
-      this.#statementsBefore += db.statements;
+      const readDb = this.#readDb;
+      this.#statementsBefore += db.statements + (readDb?.statements ?? 0);
       this.#db = undefined;
+      this.#readDb = undefined;
       const reader = this.#reader;
       this.#reader = undefined;
       this.#attachDenied = false;
-      await Promise.all([db.close(), reader?.close()]);
+      await Promise.all([db.close(), reader?.close(), readDb?.close()]);
     })();
     return this.#closed;
   }
@@ -111,8 +132,8 @@ export class SqliteCacheStore implements CacheStore {
     const param = keysParam(entity.key, keys, false);
     const raw =
       notBefore === undefined
-        ? await this.#conn().all<Row>(plan.readEntities, [param, plan.kind])
-        : await this.#conn().all<Row>(plan.readEntitiesFresh, [param, plan.kind, notBefore]);
+        ? await this.#readConn().all<Row>(plan.readEntities, [param, plan.kind])
+        : await this.#readConn().all<Row>(plan.readEntitiesFresh, [param, plan.kind, notBefore]);
     decodeRows(raw, plan.decode);
     const rows: Row[] = [];
     const absentKeys: KeyValue[] = [];
@@ -129,8 +150,8 @@ export class SqliteCacheStore implements CacheStore {
     const param = keysParam(rel.source.key, keys, false);
     const raw =
       notBefore === undefined
-        ? await this.#conn().all<Row>(plan.read, [param, rel.id])
-        : await this.#conn().all<Row>(plan.readFresh, [param, rel.id, notBefore]);
+        ? await this.#readConn().all<Row>(plan.read, [param, rel.id])
+        : await this.#readConn().all<Row>(plan.readFresh, [param, rel.id, notBefore]);
     decodeRows(raw, plans.table(rel.target).decode);
     const groupKey = rel.through === undefined ? rel.foreignKey.of : (row: Row) => row.$src as KeyValue;
     if (plan.decodeSource !== undefined) for (const row of raw) row.$src = plan.decodeSource(row.$src);
@@ -147,7 +168,7 @@ export class SqliteCacheStore implements CacheStore {
 
   async readQuery(entity: CompiledEntity, key: QueryKey, notBefore?: number): Promise<Row[] | undefined> {
     const plan = this.#planned().table(entity);
-    const raw = await this.#conn().all<Row>(plan.readQuery, [key.kind, key.params, notBefore ?? -1]);
+    const raw = await this.#readConn().all<Row>(plan.readQuery, [key.kind, key.params, notBefore ?? -1]);
     if (raw.length === 0) return undefined;
     const firstKey = (entity.key.columns[0] as CompiledColumn).name;
     if (raw.length === 1 && (raw[0] as Row).$pos === null) return [];
@@ -234,6 +255,11 @@ export class SqliteCacheStore implements CacheStore {
       else await reader.close();
     }
     return this.#reader.all<Row>(sql, params);
+  }
+
+  /** The connection the library's reads of rows and marks go to. */
+  #readConn(): SqliteConnection {
+    return this.#readDb ?? this.#conn();
   }
 
   #conn(): SqliteConnection {
