@@ -42,6 +42,8 @@ export class SqliteCacheStore implements CacheStore {
    * the file's write lock longer, which other processes sharing the file then wait on.
    */
   #readDb: SqliteConnection | undefined;
+  /** Statements the read connection ran while opening (its setup, like the main connection's, is not counted). */
+  #readSetup = 0;
   #closed: Promise<void> | undefined;
   #statementsBefore = 0;
   /** Who this process is in `adbv_fetching`; undefined for an in-memory cache, which no other process opens. */
@@ -62,7 +64,7 @@ export class SqliteCacheStore implements CacheStore {
   }
 
   get statementCount(): number {
-    return this.#statementsBefore + (this.#db?.statements ?? 0) + (this.#readDb?.statements ?? 0);
+    return this.#statementsBefore + (this.#db?.statements ?? 0) + (this.#readDb === undefined ? 0 : this.#readDb.statements - this.#readSetup);
   }
 
   async open(schema: CompiledSchema): Promise<void> {
@@ -106,6 +108,7 @@ export class SqliteCacheStore implements CacheStore {
         throw new Error(`${this.description}: cannot open: ${(error as Error).message}`, { cause: error });
       }
       readDb.listener = this.#listener;
+      this.#readSetup = readDb.statements;
       this.#readDb = readDb;
     }
   }
@@ -116,7 +119,7 @@ export class SqliteCacheStore implements CacheStore {
       if (db === undefined) return;
       await this.#writes.exclusive(() => undefined);
       const readDb = this.#readDb;
-      this.#statementsBefore += db.statements + (readDb?.statements ?? 0);
+      this.#statementsBefore += db.statements + (readDb === undefined ? 0 : readDb.statements - this.#readSetup);
       this.#db = undefined;
       this.#readDb = undefined;
       const reader = this.#reader;
