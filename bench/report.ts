@@ -10,8 +10,36 @@ export interface Sample extends RunReport {
   readonly originRows: number | null;
   /** Peak RSS of the process that ran it (cold start: one process per run). */
   readonly maxRssKiB?: number;
-  /** A warm-up run kept as a sample because it was long (> 1 s): connection set-up and JIT are noise there. */
+  /**
+   * Set in results written before warm-up runs were always dropped: a warm-up run kept as a sample because
+   * it took over a second. Current runs never count a warm-up run.
+   */
   readonly warmup?: boolean;
+}
+
+/** What a results file records about its run. */
+export interface BenchMeta {
+  readonly name: string;
+  /** The commit the library was built from (`+ uncommitted src/ changes` when it had any). */
+  readonly library: string;
+  readonly date: string;
+  readonly quick: boolean;
+  readonly node: string;
+  readonly cpu: string;
+  readonly server: string;
+  readonly delays: readonly number[];
+  readonly runs: number;
+  /** Whether each cell (but cold start) made one warm-up run first. */
+  readonly warmup: boolean;
+  readonly budgetMs: number;
+  readonly rss: string;
+}
+
+/** A results file (`bench/results/<name>.json`). */
+export interface BenchResults {
+  readonly meta: BenchMeta;
+  readonly cells: readonly CellResult[];
+  readonly targets: readonly Target[];
 }
 
 export interface Range {
@@ -66,7 +94,8 @@ export const SCENARIO_DESCRIPTIONS: Readonly<Record<ScenarioName, string>> = {
   coldstart: 'the tree in a process just started: wall time from the process’s start (imports, connecting, opening the cache included)',
 };
 
-const fmtMs = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+/** A duration in ms with three significant figures or so: `4515`, `81.2`, `5.03`. */
+export const fmtMs = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 const fmtInt = (n: number): string => String(Math.round(n));
 const fmtRange = (r: Range | null, f: (n: number) => string = fmtInt): string =>
   r === null ? '–' : r.min === r.max ? f(r.median) : `${f(r.median)} (${f(r.min)}–${f(r.max)})`;
@@ -272,7 +301,8 @@ export function evaluateTargets(cells: readonly CellResult[], delays: readonly n
     if (trip !== undefined && dl !== undefined) {
       const r = dl.wallMs.median / trip.wallMs.median;
       checks.push(r >= 1.8);
-      details.push(`${at} ms: DataLoader ${fmtMs(dl.wallMs.median)} ms / one trip ${fmtMs(trip.wallMs.median)} ms = ${r.toFixed(2)}× faster (at least 1.8×): ${mark(r >= 1.8)}`);
+      const how = r >= 1 ? `${r.toFixed(2)}× faster` : `${(1 / r).toFixed(2)}× slower`;
+      details.push(`${at} ms: one trip ${fmtMs(trip.wallMs.median)} ms vs DataLoader ${fmtMs(dl.wallMs.median)} ms: ${how} (at least 1.8× faster): ${mark(r >= 1.8)}`);
     }
     if (trip !== undefined) details.push(`${at} ms: origin statements ${fmtRange(trip.originStatements)} in one round trip; cache statements ${trip.cacheStatements === null ? '–' : fmtRange(trip.cacheStatements)}`);
     const trip0 = find(cells, 'tree', 'adbv-tree', 0);
@@ -303,6 +333,70 @@ export function targetsMarkdown(targets: readonly Target[]): string {
   return targets
     .map((t) => [`${t.id}. **${t.held === null ? 'not measured' : t.held ? 'held' : 'missed'}** — ${t.title}`, ...t.details.map((d) => `   - ${d}`)].join('\n'))
     .join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The results as markdown
+
+/**
+ * How the run measured, as its results say: the warm-up and timed runs of a cell, and what the columns
+ * are. Results written before every warm-up run was dropped say so.
+ */
+export function methodText(meta: BenchMeta, cells: readonly CellResult[]): string {
+  const budget = `${+(meta.budgetMs / 1000).toFixed(1)} s`;
+  const runs = `up to ${meta.runs} timed run${meta.runs === 1 ? '' : 's'} (at least one; no more once the cell has run ${budget})`;
+  const legacy = cells.some((c) => c.samples.some((s) => s.warmup === true))
+    ? ' This run predates that rule: where a warm-up run took over a second it was counted among the timed runs (n).'
+    : '';
+  return (
+    `Every cell runs in a fresh child process: ${meta.warmup ? 'one warm-up run, never counted, then ' : 'no warm-up run, '}${runs}; ` +
+    `the cold start starts a fresh process for each run, with no warm-up.${legacy} ` +
+    'Wall: median, min–max over the timed runs; n: timed runs. Origin statements and rows are MariaDB’s own `Com_select` and ' +
+    '`Rows_sent` deltas; cache statements are asyncdbview’s `store.stats.cacheQueries` (the floor’s own count for the floor); ' +
+    'peak RSS is the cell process’s `maxRSS`.'
+  );
+}
+
+/** The run in one line: when, which commit, which server and machine. */
+export function runLine(meta: BenchMeta): string {
+  return (
+    `\`npm run bench\`${meta.quick ? ' --quick' : ''} on ${meta.date.slice(0, 10)} (asyncdbview ${meta.library}): ${meta.server} on loopback behind a proxy ` +
+    `adding ${meta.delays.join(' / ')} ms to each round trip; node ${meta.node}, ${meta.cpu}.`
+  );
+}
+
+/** `bench/results/<name>.md`: the run, the method, the scenarios and implementations, the tables and the targets. */
+export function resultsMarkdown(meta: BenchMeta, cells: readonly CellResult[], targets: readonly Target[], chartName: string): string {
+  const top = Math.max(...meta.delays);
+  const lines = [
+    `### Benchmark${meta.quick ? ' (quick run)' : ''}`,
+    '',
+    `${runLine(meta)} ${methodText(meta, cells)}`,
+    '',
+    ...SCENARIOS.filter((s) => cells.some((c) => c.scenario === s)).map((s) => `- ${SCENARIO_LABELS[s]}: ${SCENARIO_DESCRIPTIONS[s]}.`),
+    '',
+    ...(Object.keys(implementations) as ImplName[])
+      .filter((i) => cells.some((c) => c.impl === i))
+      .map((i) => `- ${implementations[i].label}: ${implementations[i].description}.`),
+    '',
+    `At +${top} ms per round trip:`,
+    '',
+    markdownTable(cells.filter((c) => c.delayMs === top || c.impl === 'plain')),
+    '',
+    `![wall time vs added round-trip time](bench/results/${chartName})`,
+    '',
+    '<details><summary>All delays</summary>',
+    '',
+    markdownTable(cells),
+    '',
+    '</details>',
+    '',
+    '#### Targets',
+    '',
+    targetsMarkdown(targets),
+    '',
+  ];
+  return lines.join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------------------

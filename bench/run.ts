@@ -8,6 +8,11 @@
  * Prints the table and the targets; writes bench/results/<name>.json and <name>.md and the chart
  * wall-vs-rtt[-<name>].svg (name: `latest`, or `quick` with --quick).
  *
+ * Each cell (but cold start) makes one warm-up run that is never counted, then up to --runs timed runs: at
+ * least one, and no more once the cell has taken --budget-ms. Cold start runs a fresh process each time,
+ * with no warm-up (the cold process is what it measures). A `latest` run also rewrites the README's
+ * benchmark figures from the results it wrote (bench/readme.ts; `npm run bench:readme` does that alone).
+ *
  * --quick is a smoke run: one delay (5 ms), one run a cell with no warm-up, no N+1 baseline or resolver floor.
  * --keep leaves the database `adbv_bench` in place afterwards (for scripts that probe one cell).
  * --cpu-prof=DIR writes a V8 CPU profile of each cell's process to DIR (combine with --scenarios/--impls).
@@ -26,9 +31,9 @@ import {
 import { implementations } from './implementations.js';
 import { ViewReq } from './impl/adbv.js';
 import { DelayProxy } from './proxy.js';
+import { writeReadmeFigures } from './readme.js';
 import {
-  chartSvg, consoleTable, evaluateTargets, markdownTable, range, targetsMarkdown, targetsText,
-  SCENARIO_DESCRIPTIONS, SCENARIO_LABELS, type CellResult, type Sample,
+  chartSvg, consoleTable, evaluateTargets, range, resultsMarkdown, targetsText, SCENARIO_LABELS, type BenchMeta, type CellResult, type Sample,
 } from './report.js';
 import { tree } from './scenarios.js';
 import { benchSchema, ORIGIN_DDL } from './schema.js';
@@ -269,8 +274,8 @@ async function measureCell(bench: Bench, scenario: ScenarioName, impl: ImplName,
           const after = await origin.status();
           const warmup = first && options.warmup;
           first = false;
-          // A warm-up run is dropped, unless it was long enough (> 1 s) for warm-up to be noise.
-          if (!warmup || ran.wallMs > 1000) samples.push(sampleOf(ran, origin.delta(before, after), warmup ? { warmup: true } : {}));
+          // The warm-up run is never counted, in every cell alike, however long it took.
+          if (!warmup) samples.push(sampleOf(ran, origin.delta(before, after), {}));
         }
         child.send({ type: 'finish' });
         maxRssKiB = (await child.next('done')).maxRssKiB;
@@ -371,7 +376,7 @@ async function main(): Promise<void> {
     console.log(`\n${consoleTable(cells)}\n`);
     console.log(`Targets\n${targetsText(targets)}\n`);
 
-    const meta = {
+    const meta: BenchMeta & Record<string, unknown> = {
       name: options.name,
       library: libraryVersion(),
       date: new Date().toISOString(),
@@ -391,8 +396,12 @@ async function main(): Promise<void> {
     const chartName = options.name === 'latest' ? 'wall-vs-rtt.svg' : `wall-vs-rtt-${options.name}.svg`;
     writeFileSync(join(RESULTS_DIR, `${options.name}.json`), JSON.stringify({ meta, implementations: describeImpls(), cells, targets }, null, 2) + '\n');
     writeFileSync(join(RESULTS_DIR, chartName), chartSvg(cells, `asyncdbview bench: wall time vs added round-trip time (${meta.server}, node ${meta.node})`));
-    writeFileSync(join(RESULTS_DIR, `${options.name}.md`), markdown(meta, cells, targets, chartName));
+    writeFileSync(join(RESULTS_DIR, `${options.name}.md`), resultsMarkdown(meta, cells, targets, chartName));
     console.log(`wrote bench/results/${options.name}.json, bench/results/${options.name}.md, bench/results/${chartName}`);
+    if (options.name === 'latest') {
+      const changed = writeReadmeFigures({ meta, cells, targets });
+      console.log(changed ? 'rewrote the benchmark figures of README.md from these results' : 'README.md already shows these results');
+    }
     if (!options.keep) await origin.drop();
   } finally {
     await proxy.close();
@@ -414,47 +423,6 @@ function libraryVersion(): string {
 
 function describeImpls(): Record<string, { label: string; description: string }> {
   return Object.fromEntries(Object.entries(implementations).map(([k, v]) => [k, { label: v.label, description: v.description }]));
-}
-
-function markdown(
-  meta: { date: string; library: string; node: string; cpu: string; server: string; delays: number[]; runs: number; warmup: boolean; quick: boolean; rss: string },
-  cells: readonly CellResult[],
-  targets: ReturnType<typeof evaluateTargets>,
-  chartName: string,
-): string {
-  const top = Math.max(...meta.delays);
-  const lines = [
-    `### Benchmark${meta.quick ? ' (quick run)' : ''}`,
-    '',
-    `\`npm run bench\` on ${meta.date.slice(0, 10)} (asyncdbview ${meta.library}): ${meta.server} on loopback behind a proxy adding ${meta.delays.join(' / ')} ms to each round trip; ` +
-      `node ${meta.node}, ${meta.cpu}. Every cell runs in a fresh child process: ${meta.warmup ? 'one warm-up run, then ' : ''}up to ${meta.runs} timed runs ` +
-      '(wall: median, min–max; n: runs); origin statements and rows are MariaDB’s own `Com_select` and `Rows_sent` deltas; ' +
-      'cache statements are asyncdbview’s `store.stats.cacheQueries` (the floor’s own count for the floor); peak RSS is the cell process’s `maxRSS`.',
-    '',
-    ...SCENARIOS.filter((s) => cells.some((c) => c.scenario === s)).map((s) => `- ${SCENARIO_LABELS[s]}: ${SCENARIO_DESCRIPTIONS[s]}.`),
-    '',
-    ...(Object.keys(implementations) as ImplName[])
-      .filter((i) => cells.some((c) => c.impl === i))
-      .map((i) => `- ${implementations[i].label}: ${implementations[i].description}.`),
-    '',
-    `At +${top} ms per round trip:`,
-    '',
-    markdownTable(cells.filter((c) => c.delayMs === top || c.impl === 'plain')),
-    '',
-    `![wall time vs added round-trip time](bench/results/${chartName})`,
-    '',
-    '<details><summary>All delays</summary>',
-    '',
-    markdownTable(cells),
-    '',
-    '</details>',
-    '',
-    '#### Targets',
-    '',
-    targetsMarkdown(targets),
-    '',
-  ];
-  return lines.join('\n');
 }
 
 await main();

@@ -8,6 +8,8 @@ export type { Include } from './core/include.js';
 export type { QuerySpec, ManyOptions, PreloadOptions, ViewOptions } from './core/view/options.js';
 export { Mode } from './core/mode.js';
 export { NotLiveError, IsOfflineError, NotFoundError, OriginError, SchemaError } from './core/errors.js';
+export { RefusedSqlError } from './sql/refused-sql-error.js';
+export type { CallerSqlEntry } from './sql/refused-sql-error.js';
 export { Store } from './core/store/store.js';
 export type { StoreOptions, StoreStats, RefreshAllOptions, StoreEvents } from './core/store/store.js';
 export type { QueryEvent, StatementListener } from './core/events.js';

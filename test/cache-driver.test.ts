@@ -157,7 +157,7 @@ async function fileContents(file: string): Promise<Record<string, string[]>> {
   const tables = await queryCacheFile<{ name: string }>(file, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
   const out: Record<string, string[]> = {};
   for (const { name } of tables) {
-    const cols = (await queryCacheFile<{ name: string }>(file, `PRAGMA table_info("${name}")`)).map((c) => c.name).filter((c) => !['loaded_at', 'expires_at', 'owner'].includes(c));
+    const cols = (await queryCacheFile<{ name: string }>(file, `PRAGMA table_info("${name}")`)).map((c) => c.name).filter((c) => !['loaded_at', 'expires_at', 'owner', '_adbv_read_at'].includes(c));
     const exprs = cols.map((c) => `typeof("${c}") || ':' || quote("${c}")`).join(` || ' | ' || `);
     out[name] = (await queryCacheFile<{ v: string }>(file, `SELECT ${exprs} AS v FROM "${name}" ORDER BY 1`)).map((r) => r.v);
   }

@@ -58,8 +58,9 @@ describe('cache schema', { skip }, () => {
       try {
         const tables = await f.tables();
         assert.deepEqual(tables.filter((t) => !INTERNAL.has(t)), ['a', 'b', 'ever_loaded']);
-        assert.deepEqual(await f.columns('a'), ['id', 'name']);
-        assert.deepEqual(await f.columns('b'), ['id', 'name', 'a_id']);
+        // The schema's columns, then the cache's own read stamp (reserved: no schema column may start with _adbv_).
+        assert.deepEqual(await f.columns('a'), ['id', 'name', '_adbv_read_at']);
+        assert.deepEqual(await f.columns('b'), ['id', 'name', 'a_id', '_adbv_read_at']);
         const everLoaded = await f.columns('ever_loaded');
         assert.ok(everLoaded.length > 0, 'ever_loaded has columns');
         // The key column is the primary key.
@@ -90,8 +91,8 @@ describe('cache schema', { skip }, () => {
     const f = await openSqlite(file, true);
     try {
       assert.deepEqual((await f.tables()).filter((t) => !INTERNAL.has(t)), ['authors', 'blog_posts', 'ever_loaded']);
-      assert.deepEqual(await f.columns('authors'), ['author_id', 'full_name', 'born']);
-      assert.deepEqual(await f.columns('blog_posts'), ['id', 'by', 'body']);
+      assert.deepEqual(await f.columns('authors'), ['author_id', 'full_name', 'born', '_adbv_read_at']);
+      assert.deepEqual(await f.columns('blog_posts'), ['id', 'by', 'body', '_adbv_read_at']);
     } finally {
       await f.close();
     }
@@ -157,8 +158,8 @@ describe('cache schema', { skip }, () => {
     const f = await openSqlite(file, true);
     try {
       assert.deepEqual((await f.tables()).filter((t) => !INTERNAL.has(t)), ['a', 'b', 'ever_loaded']);
-      assert.deepEqual(await f.columns('b'), ['id', 'name', 'a_id', 'extra']);
-      assert.deepEqual(await f.columns('a'), ['id', 'name']);
+      assert.deepEqual(await f.columns('b'), ['id', 'name', 'a_id', 'extra', '_adbv_read_at']);
+      assert.deepEqual(await f.columns('a'), ['id', 'name', '_adbv_read_at']);
       assert.deepEqual(await f.all('SELECT * FROM b'), []);
       assert.equal((await f.all('SELECT * FROM a')).length, 3);
     } finally {

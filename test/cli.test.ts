@@ -1,19 +1,18 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { Mode, mysqlOrigin, openStore, sqliteCache, type Schema } from 'asyncdbview';
 import { blogTables } from './helpers/blog.js';
+import { cli, type CliRun } from './helpers/cli.js';
 import { countSelects, createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { openSqlite } from './helpers/sqlite.js';
 import { tempDir } from './helpers/tmp.js';
 
 const skip = await mysqlSkipReason();
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(root, 'dist', 'cli.js');
 const AUTHORS = 10;
 const POSTS = 5;
 const COMMENTS = 3;
@@ -28,23 +27,7 @@ const TABLES = [
 ];
 const ENTITY_ROWS = { Author: AUTHORS, AuditLog: undefined, Comment: AUTHORS * POSTS * COMMENTS, Post: AUTHORS * POSTS, PostTag: 3 };
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node dist/cli.js ...args` as a script would, never rejecting: the exit code is the result. */
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    delete env.DEBUG;
-    execFile(process.execPath, [CLI, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+type Run = CliRun;
 
 describe('asyncdbview command', () => {
   it('--help for the command and each subcommand exits 0 and documents the exit codes', async () => {
@@ -172,7 +155,8 @@ describe('asyncdbview command against MariaDB', { skip }, () => {
 
   it('warm fills the cache for offline use, with progress lines on stderr and a summary', async () => {
     assert.ok(existsSync(schemaJs), 'the introspect test wrote the schema');
-    const run = await cli('warm', '--schema', schemaJs, '--origin', db.url, '--cache', cache, '--batch-size', '20', '--json');
+    // freshen: every row read by its key, so each entity's rows are marked complete (as the stats test expects).
+    const run = await cli('warm', '--schema', schemaJs, '--origin', db.url, '--cache', cache, '--batch-size', '20', '--mode', 'freshen', '--json');
     assert.equal(run.code, 0, run.stderr);
     const summary = JSON.parse(run.stdout);
     assert.deepEqual(summary.rows, { Author: AUTHORS, Comment: AUTHORS * POSTS * COMMENTS, Post: AUTHORS * POSTS, PostTag: 3 });
@@ -199,6 +183,61 @@ describe('asyncdbview command against MariaDB', { skip }, () => {
     assert.match(human.stdout, /^warmed .*other\.db from MySQL origin/);
     assert.match(human.stdout, /^ {2}rows +10 \(Author 10\)$/m);
     assert.match(human.stdout, /^ {2}origin statements +\d+$/m);
+  });
+
+  it('warm resumes by default (prefer-cache): what the cache holds complete is not read again; --mode freshen reads it all', async () => {
+    const warmInto = (file: string, ...more: string[]) =>
+      countSelects(db, () => cli('warm', '--schema', schemaJs, '--origin', db.url, '--cache', file, '--batch-size', '20', '--json', '--quiet', ...more));
+    const ok = ({ value }: { value: Run }) => assert.equal(value.code, 0, value.stderr);
+    const ENTITIES = 4; // one key listing each: Author, Comment, Post, PostTag
+
+    const fresh = await warmInto(tmp.file('resume.db'));
+    ok(fresh);
+    assert.equal(JSON.parse(fresh.value.stdout).originQueries, fresh.selects, 'the summary counts what the server ran');
+    // Again on the complete cache: the key listings, and nothing else.
+    const again = await warmInto(tmp.file('resume.db'));
+    ok(again);
+    assert.equal(again.selects, ENTITIES);
+    assert.deepEqual(JSON.parse(again.value.stdout).rows, JSON.parse(fresh.value.stdout).rows);
+
+    // A warm stopped after the authors' rows (as Ctrl-C would stop it), then resumed: the authors are not
+    // read again, so the resumed run sends the fresh run's statements but the one that read them.
+    const stopped = await warmInto(tmp.file('stopped.db'), '--entity', 'Author', '--include', '{}');
+    ok(stopped);
+    assert.equal(stopped.selects, 2, "Author's key listing, then its rows");
+    const resumed = await warmInto(tmp.file('stopped.db'));
+    ok(resumed);
+    assert.equal(resumed.selects, fresh.selects - 1);
+
+    // --mode freshen ignores what the cache holds: on the complete cache it sends what it sends on an empty one.
+    const freshenEmpty = await warmInto(tmp.file('freshen.db'), '--mode', 'freshen');
+    ok(freshenEmpty);
+    const freshenFull = await warmInto(tmp.file('resume.db'), '--mode', 'FRESHEN');
+    ok(freshenFull);
+    assert.equal(freshenFull.selects, freshenEmpty.selects);
+    assert.ok(freshenFull.selects >= fresh.selects, `freshen ${freshenFull.selects} vs prefer-cache from empty ${fresh.selects}`);
+
+    const bad = await cli('warm', '--schema', schemaJs, '--origin', db.url, '--cache', tmp.file('x.db'), '--mode', 'offline');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--mode: expected prefer-cache or freshen, got "offline"/);
+  });
+
+  it('warm and refresh run the cache on better-sqlite3 with --driver, the file readable by the default driver', async () => {
+    const file = tmp.file('bsq.db');
+    const run = await cli('warm', '--schema', schemaJs, '--origin', db.url, '--cache', file, '--driver', 'better-sqlite3', '--entity', 'Post', '--json', '--quiet');
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout).rows, { Post: AUTHORS * POSTS });
+    const refreshed = await cli('refresh', '--schema', schemaJs, '--origin', db.url, '--cache', file, '--driver', 'better-sqlite3', '--json', '--quiet');
+    assert.equal(refreshed.code, 0, refreshed.stderr);
+    assert.ok(JSON.parse(refreshed.stdout).refreshed >= AUTHORS * POSTS, refreshed.stdout);
+    const { schema } = (await import(pathToFileURL(schemaJs).href)) as { schema: Schema<any> };
+    await using offline = await openStore(schema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
+    await using view: any = offline.view();
+    assert.equal((await (await view.Post(12)).comments).length, COMMENTS);
+    const bad = await cli('warm', '--schema', schemaJs, '--origin', db.url, '--cache', tmp.file('y.db'), '--driver', 'sqlite4');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--driver: expected sqlite3 or better-sqlite3, got "sqlite4"/);
+    assert.equal(existsSync(tmp.file('y.db')), false);
   });
 
   it('stats shows entities, relations, ages, rows and size, with or without the schema', async () => {
@@ -277,6 +316,7 @@ describe('asyncdbview command against MariaDB', { skip }, () => {
     for (const run of [introspect, warm, refresh, notCache]) assert.equal(run.code, 3, run.stderr);
     assert.match(introspect.stderr, /^asyncdbview introspect: .*ECONNREFUSED/);
     assert.match(warm.stderr, /^asyncdbview warm: .*ECONNREFUSED/);
+    assert.deepEqual(readdirSync(tmp.path).filter((f) => f.startsWith('down.db')), [], 'warm against an origin that is down leaves no cache file');
     assert.match(refresh.stderr, /^asyncdbview refresh: .*ECONNREFUSED/);
     assert.match(notCache.stderr, /is not a SQLite database/);
     for (const run of [badInclude, badJson, badEntity]) assert.equal(run.code, 2, run.stderr);

@@ -140,6 +140,7 @@ describe('keys are exact in every table of the cache file', { skip }, () => {
     assert.deepEqual(await askP(view, '7.0'), { name: 'offline' }, 'its mark is dropped, not guessed');
     assert.deepEqual(await askP(view, '007'), { name: 'double-o-seven', cs: 'offline', tags: 'offline' }, 'the row stays; its relation marks do not');
     assert.deepEqual(await queryCacheFile(file, 'SELECT * FROM ever_loaded'), []);
+    assert.deepEqual(await queryCacheFile(file, 'SELECT code, _adbv_read_at FROM p'), [{ code: '007', _adbv_read_at: 0 }], 'its rows get the read stamp column, as older than any read');
   });
 
   for (const driver of DRIVERS) {

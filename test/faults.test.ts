@@ -136,6 +136,7 @@ describe('origin faults through a TCP proxy', { skip }, () => {
         const [a1] = await Promise.all([warm.A(1), warm.A(10)]);
         assert.equal((await a1.bs).length, 3);
       }
+      await store.flush(); // the answers came before their cache write committed
       assert.deepEqual(await everLoadedKeys(file, 'A.bs'), [1]);
 
       proxy.cutAfter(64 * 1024, { reset });
@@ -152,6 +153,7 @@ describe('origin faults through a TCP proxy', { skip }, () => {
       assert.equal(store.stats.originQueries - before, 1, 'one origin statement was tried, for A 10 .bs only');
 
       // Nothing of the cut answer reached the cache: no mark, no partial rows.
+      await store.flush(); // the answers came before their cache write committed
       assert.deepEqual(await everLoadedKeys(file, 'A.bs'), [1]);
       assert.equal(await cachedBs(file, 10), 0, 'no partial rows of the cut result');
       await offlineAnswers(file, async (off) => {
@@ -166,6 +168,7 @@ describe('origin faults through a TCP proxy', { skip }, () => {
       assert.equal(bs.length, BIG);
       assert.equal(bs[0]?.id, 101);
       assert.equal(bs[BIG - 1]?.id, 100 + BIG);
+      await store.flush(); // the answers came before their cache write committed
       assert.deepEqual(await everLoadedKeys(file, 'A.bs'), [1, 10]);
       assert.equal(await cachedBs(file, 10), BIG);
       tally.recovered++;
@@ -183,10 +186,12 @@ describe('origin faults through a TCP proxy', { skip }, () => {
     const results = await Promise.allSettled([a1.bs, a10.bs, a11.bs]);
     assert.equal(results[1]?.status, 'rejected');
     await assertUnreachable(Promise.reject((results[1] as PromiseRejectedResult).reason), LOST, 'A 10 .bs');
+    await store.flush(); // the answers came before their cache write committed
     const marked = (await everLoadedKeys(file, 'A.bs')) as number[];
     assert.ok(!marked.includes(10), 'A 10 .bs is not marked complete');
     // The chunks that did arrive may or may not be kept, but a mark always comes with exactly its rows.
     const expected: Record<number, number> = { 1: 3, 11: 1 };
+    await store.flush(); // the answers came before their cache write committed
     for (const k of marked) assert.equal(await cachedBs(file, k), expected[k], `A ${k} .bs marked with its rows`);
     for (const [i, r] of results.entries()) {
       if (r.status === 'rejected') assert.ok(r.reason instanceof OriginError, `lookup ${i}: ${String(r.reason)}`);
@@ -195,6 +200,7 @@ describe('origin faults through a TCP proxy', { skip }, () => {
     const again = await Promise.all([a1.bs, a10.bs, a11.bs]);
     assert.deepEqual(again.map((g) => g.length), [3, BIG, 1]);
     tally.recovered++;
+    await store.flush(); // the answers came before their cache write committed
     assert.deepEqual(await everLoadedKeys(file, 'A.bs'), [1, 10, 11]);
     assert.equal((await store.verify()).ok, true);
   });
@@ -240,6 +246,7 @@ describe('origin faults through a TCP proxy', { skip }, () => {
       }
 
       // Nothing marked for what failed.
+      await store.flush(); // the answers came before their cache write committed
       assert.deepEqual(await everLoadedKeys(file, 'A'), [1]);
       assert.deepEqual(await everLoadedKeys(file, 'q:bs-of'), []);
       await offlineAnswers(file, async (off) => {
@@ -256,6 +263,7 @@ describe('origin faults through a TCP proxy', { skip }, () => {
       assert.equal(Number((await eventually(() => view.raw('SELECT COUNT(*) AS n FROM b')))[0]?.n), BIG + 6);
       await using fresh = store.view({ mode: Mode.FRESHEN });
       assert.equal((await eventually(() => fresh.A(3))).name, 'a3');
+      await store.flush(); // the answers came before their cache write committed
       assert.deepEqual(await everLoadedKeys(file, 'A'), [1, 2, 3]);
       tally.recovered++;
       assert.equal((await store.verify()).ok, true);
@@ -423,6 +431,7 @@ describe('OFFLINE_FALLBACK', { skip }, () => {
       assert.ok(store.stats.fallbacks > afterEntities + before, 'A 1 .bs counted too');
 
       // Nothing new is marked complete; the cache is whole.
+      await store.flush(); // the answers came before their cache write committed
       assert.deepEqual(await everLoadedKeys(file, 'A'), [1, 2, 3]);
       assert.deepEqual(await everLoadedKeys(file, 'A.bs'), [1, 3]);
       assert.deepEqual((await store.verify()).problems, []);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,7 @@ import { testCache } from './helpers/cache-driver.js';
 import { blogSchema } from '../examples/blog-schema.js';
 import { startServer } from '../examples/graphql/server.js';
 import { blogTables, blogTree } from './helpers/blog.js';
-import { CountingProxy, SESSION_SETUP, statementsOf, type ClientCommand } from './helpers/counting-proxy.js';
+import { CountingProxy, isSessionSetup, SESSION_SETUP_STATEMENTS, statementsOf, type ClientCommand } from './helpers/counting-proxy.js';
 import { createTestDb, MYSQL_HOST, MYSQL_PASSWORD, MYSQL_PORT, MYSQL_USER, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -90,9 +91,9 @@ describe('GraphQL example (graphql-js + graphql-http on node:http)', { skip }, (
         },
       });
       assert.equal(one.sent.length, 1, `the post, its author, comments and their post in one round trip:\n${one.sent.map((c) => c.sql).join('\n')}`);
-      const missing = await ask(server.url, '{ author(id: 999) { name posts { title } } }');
-      assert.equal(missing.body.data.author, null);
-      assert.match(missing.body.errors[0].message, /999/);
+      // A nullable field whose row does not exist resolves to null, with no error.
+      const missing = await ask(server.url, '{ author(id: 999) { name posts { title } } post(id: 999) { title } one: author(id: 1) { name } }');
+      assert.deepEqual(missing.body, { data: { author: null, post: null, one: { name: 'Author 1' } } });
     } finally {
       await server.close();
     }
@@ -102,12 +103,12 @@ describe('GraphQL example (graphql-js + graphql-http on node:http)', { skip }, (
     await using store = await openStore(blogSchema, { origin: viaProxy(), cache: testCache(tmp.file('wire.db')), mode: Mode.FRESHEN });
     const server = await startServer({ store, port: 0 });
     try {
-      // Cold: each of the origin's two pools (lookups, trees) opens a connection and sets it read-only first.
+      // Cold: each of the origin's two pools (lookups, trees) opens a connection and sets it up (read-only, UTC) first.
       const connections0 = proxy.connections;
       const cold = await onWire(() => ask(server.url, QUERY));
       assert.deepEqual(cold.value.body, { data: { authors: blogTree(AUTHORS, POSTS, COMMENTS) } });
-      const setup = cold.sent.filter((c) => c.sql === SESSION_SETUP);
-      assert.equal(setup.length, proxy.connections - connections0, 'connection setup: one SET SESSION per new connection, nothing else');
+      const setup = cold.sent.filter((c) => isSessionSetup(c.sql));
+      assert.equal(setup.length, (proxy.connections - connections0) * SESSION_SETUP_STATEMENTS.length, 'connection setup: its SET statements per new connection, nothing else');
       assert.equal(cold.sent.length - setup.length, 1, cold.sent.map((c) => c.sql).join('\n'));
 
       // Warm: every command counted, nothing filtered.
@@ -145,5 +146,41 @@ describe('GraphQL example (graphql-js + graphql-http on node:http)', { skip }, (
     assert.ok(readme.includes('## GraphQL') && match?.[1], 'README has a ```ts block under "## GraphQL"');
     const example = readFileSync(join(root, 'examples', 'graphql', 'server.ts'), 'utf8');
     for (const part of match[1].split(/\n\s*\/\/ …\n/)) assert.ok(example.includes(part.trim()), `examples/graphql/server.ts contains:\n${part}`);
+  });
+});
+
+describe('the GraphQL example as its run line starts it, with nothing set up', () => {
+  it('serves a blog it writes to a SQLite origin file, in the mode MODE names, and stops on SIGTERM', { timeout: 60_000 }, async () => {
+    const tmp = tempDir('adbv-graphql-');
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', MODE: 'PREFER_CACHE' };
+    delete env.MYSQL_URL;
+    delete env.CACHE;
+    const child = spawn(process.execPath, [join(root, 'build', 'examples', 'graphql', 'server.js')], { cwd: tmp.path, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const m = /^GraphQL at (\S+) /m.exec(out);
+          if (m?.[1] !== undefined) resolve(m[1]);
+        });
+        void exited.then((code) => reject(new Error(`the server exited (code ${code}) before listening:\n${out}${err}`)));
+      });
+      assert.match(out, /\(SQLite origin .*graphql-origin\.db, cache .*graphql-cache\.db, mode prefer-cache\)/);
+      const { status, body } = await ask(url, '{ authors(ids: [1, 2]) { name posts { id } } nobody: author(id: 999) { name } }');
+      assert.equal(status, 200);
+      // The demo's blog: post p belongs to author ((p - 1) % 100) + 1, twenty posts each.
+      const posts = (a: number) => Array.from({ length: 20 }, (_, i) => ({ id: a + 100 * i }));
+      assert.deepEqual(body, { data: { authors: [{ name: 'Author 1', posts: posts(1) }, { name: 'Author 2', posts: posts(2) }], nobody: null } });
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, err);
+      assert.ok(existsSync(join(tmp.path, '.demo', 'graphql-origin.db')) && existsSync(join(tmp.path, '.demo', 'graphql-cache.db')));
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      tmp.remove();
+    }
   });
 });

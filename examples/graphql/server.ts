@@ -2,18 +2,26 @@
  * GraphQL over the blog schema on a standard stack: graphql-js, graphql-http's Node handler, node:http.
  * One asyncdbview view per request, made in the handler's context function and closed once the response
  * is sent. The resolvers stay one line each: a root resolver turns its selection set into an include tree
- * (`graphqlInclude`) and preloads it, so a whole response takes two origin round trips however deep it
- * goes — the roots' lookup, then every level below in one — and the nested resolvers read from memory.
+ * (`graphqlInclude`) and preloads it, so over a MySQL/MariaDB origin a whole response takes one origin
+ * round trip however deep it goes — the roots and every level below in one packet — and the nested
+ * resolvers read from memory (over a SQLite origin the levels are read one statement each). A root that
+ * does not exist (`author(id: 999)`) resolves to null, as GraphQL clients expect of a nullable field.
  *
- * Run it: `node build/examples/graphql/server.js` with MYSQL_URL (origin) and CACHE (cache file) set, then
+ * Run it with nothing set up (`npm run example:graphql`): without MYSQL_URL it serves a blog it writes to
+ * a SQLite origin file (.demo/graphql-origin.db, as the demo does); with MYSQL_URL it reads that MySQL
+ * database's authors, posts and comments tables. MODE picks the store's mode (PREFER_CACHE by default,
+ * what a production server runs; FRESHEN, OFFLINE_FALLBACK or OFFLINE), CACHE the cache file, PORT the port:
  *   curl -H 'content-type: application/json' -d '{"query":"{ authors(ids: [1, 2]) { name posts { title } } }"}' localhost:4000/graphql
  */
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import { buildSchema, GraphQLObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { createHandler } from 'graphql-http/lib/use/http';
-import { graphqlInclude, mysqlOrigin, openStore, sqliteCache, type EntityOf, type View } from 'asyncdbview';
+import { graphqlInclude, Mode, mysqlOrigin, openStore, sqliteCache, sqliteOrigin, type EntityOf, type View } from 'asyncdbview';
 import { blogSchema, type BlogEntities, type BlogStore } from '../blog-schema.js';
+import { createBlogOrigin } from '../demo.js';
 
 /** What every resolver gets as its context: the request's view. */
 export type Context = { view: View<BlogEntities> };
@@ -36,9 +44,9 @@ type Comment = EntityOf<BlogEntities, 'Comment'>;
 
 export const resolvers: Resolvers = {
   Query: {
-    author: (_, { id }, { view }, info) => view.Author(id, { include: graphqlInclude(blogSchema, 'Author', info) }),
+    author: (_, { id }, { view }, info) => view.Author.many([id], { include: graphqlInclude(blogSchema, 'Author', info), nullForMissing: true }).then(([a]) => a),
     authors: (_, { ids }, { view }, info) => view.Author.many(ids, { include: graphqlInclude(blogSchema, 'Author', info) }),
-    post: (_, { id }, { view }, info) => view.Post(id, { include: graphqlInclude(blogSchema, 'Post', info) }),
+    post: (_, { id }, { view }, info) => view.Post.many([id], { include: graphqlInclude(blogSchema, 'Post', info), nullForMissing: true }).then(([p]) => p),
   },
   Author: { posts: (a: Author) => a.posts },
   Post: { author: (p: Post) => p.author, comments: (p: Post) => p.comments, published: (p: Post) => p.published.toISOString() },
@@ -96,14 +104,36 @@ export async function startServer({ store, port = 4000, host = '127.0.0.1' }: { 
   };
 }
 
+/** The store's mode from `MODE` (`PREFER_CACHE` when unset), e.g. `FRESHEN` or `prefer-cache`. */
+export function modeFromEnv(value: string | undefined): Mode {
+  const name = (value ?? 'PREFER_CACHE').toUpperCase().replaceAll('-', '_');
+  const mode = (Mode as Record<string, Mode>)[name];
+  if (mode === undefined) throw new Error(`MODE: expected one of ${Object.keys(Mode).join(', ')}, got ${JSON.stringify(value)}`);
+  return mode;
+}
+
 async function main(): Promise<void> {
-  const store = await openStore(blogSchema, {
-    origin: mysqlOrigin(process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/blog'),
-    cache: sqliteCache(process.env.CACHE ?? 'blog-cache.db'),
-  });
+  const dir = join(process.cwd(), '.demo');
+  let origin;
+  if (process.env.MYSQL_URL !== undefined && process.env.MYSQL_URL !== '') origin = mysqlOrigin(process.env.MYSQL_URL);
+  else {
+    const file = join(dir, 'graphql-origin.db');
+    if (!existsSync(file)) {
+      mkdirSync(dir, { recursive: true });
+      await createBlogOrigin(file); // 100 authors, 2,000 posts, 10,000 comments
+    }
+    origin = sqliteOrigin(file);
+  }
+  const cache = process.env.CACHE ?? join(dir, 'graphql-cache.db');
+  mkdirSync(dirname(cache), { recursive: true });
+  const mode = modeFromEnv(process.env.MODE);
+  const store = await openStore(blogSchema, { origin, cache: sqliteCache(cache), mode });
+  await store.warmUp(); // connect now, not on the first request
   const server = await startServer({ store, port: Number(process.env.PORT ?? 4000) });
-  console.log(`GraphQL at ${server.url}`);
-  process.once('SIGINT', () => void server.close().then(() => store.close()));
+  console.log(`GraphQL at ${server.url} (${origin.description}, cache ${cache}, mode ${mode})`);
+  const stop = () => void server.close().then(() => store.close());
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }
 
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {

@@ -1,4 +1,5 @@
 /** Names for generated schemas: entity names from table names, relation names from foreign keys. */
+import { singularWord } from './inflection.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -29,27 +30,20 @@ export function camelCase(name: string): string {
   return p.charAt(0).toLowerCase() + p.slice(1);
 }
 
-/** An English singular, by the common rules: `categories` → `category`, `boxes` → `box`, `posts` → `post`. */
-export function singular(word: string): string {
-  const w = word.toLowerCase();
-  if (w.length <= 2 || /(ss|us|is)$/.test(w)) return word;
-  if (w.endsWith('ies')) return `${word.slice(0, -3)}y`;
-  if (/(ss|x|ch|sh|z)es$/.test(w)) return word.slice(0, -2);
-  if (w.endsWith('s')) return word.slice(0, -1);
-  return word;
-}
-
 /** The entity name of a table: PascalCase, last word singular (`blog_posts` → `BlogPost`). */
 export function entityNameOf(table: string): string {
   const ws = words(table);
   if (ws.length === 0) return 'Table';
-  ws[ws.length - 1] = singular(ws[ws.length - 1] as string);
+  ws[ws.length - 1] = singularWord(ws[ws.length - 1] as string);
   return pascalCase(ws.join('_'));
 }
 
-/** A foreign key column without its `_id`/`Id` suffix (`author_id` → `author`), or undefined when it has none. */
+/**
+ * A foreign key column without its id suffix (`author_id` → `author`, `ArtistId` → `Artist`, `AlbumID` →
+ * `Album`, `owner_fk` → `owner`), or undefined when it has none (`ReportsTo`).
+ */
 export function stripIdSuffix(column: string): string | undefined {
-  const m = /^(.+?)(_id|Id|_fk|_key)$/.exec(column);
+  const m = /^(.+?)(_id|_ID|_Id|Id|_fk|_key)$/.exec(column) ?? /^(.*[a-z0-9])ID$/.exec(column);
   return m === null ? undefined : m[1];
 }
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Mode } from '../core/mode.js';
 import { openStore } from '../create-store.js';
-import { sqliteCache } from '../cache/sqlite/index.js';
+import { cacheOption, driverOption, DRIVER_OPTION } from './cache-option.js';
 import { stringOption, type Command } from './command.js';
 import { ExitCode } from './exit-codes.js';
 import { loadSchema } from './load-schema.js';
@@ -13,7 +13,7 @@ import { UsageError } from './usage-error.js';
 export const refresh: Command = {
   name: 'refresh',
   summary: 're-read from the origin every lookup a cache holds complete',
-  usage: '--schema FILE --origin URL --cache FILE [--json]',
+  usage: '--schema FILE --origin URL --cache FILE [--driver DRIVER] [--json]',
   description: [
     'Runs store.refreshAll(): every entity, relation and custom query lookup the cache records complete',
     'is read again from the origin, in batches, and the cache corrected (changed rows, rows gone), so it',
@@ -23,6 +23,7 @@ export const refresh: Command = {
     schema: { type: 'string', value: 'FILE', description: 'the schema module (a .js/.mjs file)', required: true },
     origin: { type: 'string', value: 'URL', description: 'the origin: mysql://user:password@host:port/database, or sqlite:FILE', required: true },
     cache: { type: 'string', value: 'FILE', description: 'the cache file', required: true },
+    driver: DRIVER_OPTION,
     json: { type: 'boolean', description: 'print the summary as JSON' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress' },
   },
@@ -31,9 +32,10 @@ export const refresh: Command = {
     const origin = originFromUrl(stringOption(values, 'origin') as string);
     const file = stringOption(values, 'cache') as string;
     if (!existsSync(file)) throw new UsageError(`no such cache file: ${file}`);
+    driverOption(values);
     const t0 = performance.now();
     const progress = new Progress('refresh', { quiet: values.quiet === true });
-    await using store = await openStore(schema, { origin, cache: sqliteCache(file), mode: Mode.FRESHEN });
+    await using store = await openStore(schema, { origin, cache: cacheOption(values, file), mode: Mode.FRESHEN });
     const { lookups } = await store.refreshAll({ onProgress: ({ kind, done, total }) => progress.update(done, total, kind) });
     progress.end();
     const summary = { cache: file, refreshed: lookups, ...storeSummary(store.stats, performance.now() - t0) };

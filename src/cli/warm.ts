@@ -1,8 +1,10 @@
 import type { KeyValue } from '../core/codec.js';
 import { Mode } from '../core/mode.js';
+import type { Origin } from '../core/origin.js';
 import type { CompiledEntity } from '../core/schema.js';
+import type { Store } from '../core/store/store.js';
 import { openStore } from '../create-store.js';
-import { sqliteCache } from '../cache/sqlite/index.js';
+import { cacheOption, driverOption, DRIVER_OPTION } from './cache-option.js';
 import { positiveIntOption, stringOption, type Command } from './command.js';
 import { ExitCode } from './exit-codes.js';
 import { includeOption } from './include-option.js';
@@ -13,6 +15,9 @@ import { formatStoreSummary, storeSummary } from './store-summary.js';
 import { UsageError } from './usage-error.js';
 
 const quote = (name: string) => '`' + name.replaceAll('`', '``') + '`';
+
+/** The `--mode` values, as a person types them (`prefer-cache`, `PREFER_CACHE`, `freshen`). */
+const MODES: Readonly<Record<string, Mode>> = { 'prefer-cache': Mode.PREFER_CACHE, freshen: Mode.FRESHEN };
 
 /** `view.X.many`, for an entity named at run time. */
 type Many = { many(keys: readonly unknown[], options: object): Promise<readonly unknown[]> };
@@ -31,14 +36,19 @@ function keyOf(entity: CompiledEntity, row: Record<string, unknown>): KeyValue |
 export const warm: Command = {
   name: 'warm',
   summary: 'fill a cache for offline use: every row of every entity, with their relations',
-  usage: '--schema FILE --origin URL --cache FILE [--entity NAME] [--include JSON]',
+  usage: '--schema FILE --origin URL --cache FILE [--entity NAME] [--include JSON] [--mode prefer-cache|freshen] [--batch-size N] [--driver DRIVER]',
   description: [
     'Loads every row of every entity (or of --entity) into the cache, by the primary keys the origin',
     'lists, in batches, and preloads an include tree on each batch, so the cache can answer them offline.',
     'The default include tree is every relation of the entity, one level deep: then every lookup from a',
     'warmed row is complete in the cache. --include gives the tree of --entity as JSON, e.g.',
     `'{"posts": {"comments": true}}'; without --entity, an object of trees by entity name. '{}' loads the`,
-    'rows alone. Progress goes to stderr (a bar on a terminal, plain lines otherwise); a summary to stdout.',
+    'rows alone.',
+    'By default (--mode prefer-cache) what the cache already holds complete is not read again, so a warm',
+    'that was interrupted (Ctrl-C) resumes where it stopped, and warming a complete cache only lists the',
+    'keys; --mode freshen reads everything from the origin again and corrects the cache. The origin is',
+    'contacted before the cache file is created: when it cannot be reached, no file is left behind.',
+    'Progress goes to stderr (a bar on a terminal, plain lines otherwise); a summary to stdout.',
     'FILE is a JavaScript module exporting the schema as `schema` or as its default export.',
   ].join('\n'),
   options: {
@@ -47,8 +57,9 @@ export const warm: Command = {
     cache: { type: 'string', value: 'FILE', description: 'the cache file (created if missing)', required: true },
     entity: { type: 'string', value: 'NAME', description: 'warm this entity only' },
     include: { type: 'string', value: 'JSON', description: 'the include tree to preload (see above)' },
-    mode: { type: 'string', value: 'MODE', description: 'freshen (default: read everything from the origin) or prefer-cache (skip what the cache holds complete)' },
+    mode: { type: 'string', value: 'MODE', description: 'prefer-cache (default: skip what the cache holds complete, so an interrupted warm resumes) or freshen (read everything again)' },
     'batch-size': { type: 'string', value: 'N', description: 'keys per batch (default 1000)' },
+    driver: DRIVER_OPTION,
     json: { type: 'boolean', description: 'print the summary as JSON' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress' },
   },
@@ -57,10 +68,10 @@ export const warm: Command = {
     const origin = originFromUrl(stringOption(values, 'origin') as string);
     const cacheFile = stringOption(values, 'cache') as string;
     const batchSize = positiveIntOption(values, 'batch-size', 1000);
-    const modeName = stringOption(values, 'mode') ?? 'freshen';
-    const modes: Record<string, Mode> = { freshen: Mode.FRESHEN, 'prefer-cache': Mode.PREFER_CACHE };
-    const mode = modes[modeName];
-    if (mode === undefined) throw new UsageError(`--mode: expected freshen or prefer-cache, got ${JSON.stringify(modeName)}`);
+    const modeName = stringOption(values, 'mode') ?? 'prefer-cache';
+    const mode = MODES[modeName.toLowerCase().replaceAll('_', '-')];
+    if (mode === undefined) throw new UsageError(`--mode: expected prefer-cache or freshen, got ${JSON.stringify(modeName)}`);
+    driverOption(values);
     const only = stringOption(values, 'entity');
     const names = Object.keys(schema.entities);
     if (only !== undefined && !names.includes(only)) throw new UsageError(`--entity: the schema has no entity ${JSON.stringify(only)}; entities: ${names.join(', ')}`);
@@ -69,7 +80,7 @@ export const warm: Command = {
 
     const t0 = performance.now();
     const progress = new Progress('warm', { quiet: values.quiet === true });
-    await using store = await openStore(schema, { origin, cache: sqliteCache(cacheFile), mode, batchSize });
+    await using store = await openAfterContact(origin, () => openStore(schema, { origin, cache: cacheOption(values, cacheFile), mode, batchSize }));
     const keys = new Map<string, unknown[]>();
     {
       await using view = store.view();
@@ -115,3 +126,18 @@ export const warm: Command = {
     return ExitCode.OK;
   },
 };
+
+/**
+ * Opens the origin and connects to it before `open` makes the store (which creates the cache file), so
+ * an origin that cannot be reached leaves no empty cache file behind. The store then owns the origin.
+ */
+async function openAfterContact<S extends Store<any>>(origin: Origin, open: () => Promise<S>): Promise<S> {
+  try {
+    await origin.open();
+    await origin.warmUp?.();
+    return await open();
+  } catch (error) {
+    await origin.close().catch(() => undefined);
+    throw error;
+  }
+}

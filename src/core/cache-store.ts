@@ -57,7 +57,10 @@ export interface MergeBatch {
   readonly entity: CompiledEntity;
   /** Full rows of `entity`, canonical values (manyToMany rows also carry `$src`). */
   readonly rows: readonly Row[];
-  /** Milliseconds since the epoch at which the origin answered. */
+  /**
+   * Milliseconds since the epoch at which the origin read that gave this answer began: the cache never
+   * lets it overwrite rows, links or marks of a read that began later.
+   */
   readonly loadedAt: number;
   /** Entity keys looked up: each is now complete (present in `rows`, or absent). */
   readonly entityKeys?: readonly KeyValue[];

@@ -1,8 +1,14 @@
 import mysql from 'mysql2';
-import { decodeRows, planDecode, type DecodePlan, type Row } from '../core/codec.js';
+import { decodeRows, type Row } from '../core/codec.js';
 import { countParams, type StatementListener } from '../core/events.js';
 import type { Origin, SelectRequest, TreeLevel } from '../core/origin.js';
-import type { ColumnType, CompiledColumn, CompiledEntity } from '../core/schema.js';
+import type { CompiledColumn, CompiledEntity } from '../core/schema.js';
+import { dedupeLinks } from './dedupe-links.js';
+import { ResultCheck } from './mysql/result-check.js';
+import { fieldsOf, rememberFields } from './mysql/result-fields.js';
+import { RefusedSqlError } from '../sql/refused-sql-error.js';
+import { checkMysqlCallerSql } from './mysql-caller-sql.js';
+import { multipleStatementOptions, singleStatementOptions, takesMultipleStatements } from './mysql-multiple-statements.js';
 
 /** What {@link mysqlOrigin} accepts: a connection URL, mysql2 pool options, or a mysql2 pool (callback or promise). */
 export type MysqlOriginSource = string | mysql.PoolOptions | mysql.Pool | { pool: mysql.Pool };
@@ -21,6 +27,13 @@ export function mysqlOrigin(source: MysqlOriginSource): Origin {
 
 /** Per-query options so values decode the same on a pool the caller configured differently. */
 const QUERY_OPTIONS = { supportBigNumbers: true, timezone: 'Z' } as const;
+/**
+ * Entity rows (the library's statements and custom queries) take dates as the server's text, parsed
+ * strictly: mysql2's own parse turns a zero-in-date value into another day (DATE '2024-02-00' into 2024-01-31).
+ */
+const ENTITY_QUERY_OPTIONS = { ...QUERY_OPTIONS, dateStrings: true } as const;
+/** Every session the library opens runs in UTC, so a TIMESTAMP reads as its true instant whatever the server's zone. */
+const SESSION_TIME_ZONE = "SET time_zone = '+00:00'";
 /** Connections reserved for one-trip tree loads (the only ones allowed multiple statements). */
 const TREE_CONNECTIONS = 2;
 const POOL_DEFAULTS: mysql.PoolOptions = {
@@ -33,27 +46,44 @@ const POOL_DEFAULTS: mysql.PoolOptions = {
   enableKeepAlive: true,
 };
 
+/**
+ * Lets the idle connections of a pool this origin made not hold the process open: a connection's socket
+ * is unreferenced while it waits in the pool and referenced again while it is in use, so a program that
+ * is done exits even if it never closed its store (close it all the same: that ends the sessions cleanly).
+ */
+function letIdleConnectionsSleep(pool: mysql.Pool): void {
+  const socket = (conn: unknown) => (conn as { stream?: { ref?(): void; unref?(): void } }).stream;
+  pool.on('release', (conn) => socket(conn)?.unref?.());
+  pool.on('acquire', (conn) => socket(conn)?.ref?.());
+}
+
 function isPool(value: unknown): value is mysql.Pool {
   return typeof value === 'object' && value !== null && typeof (value as mysql.Pool).getConnection === 'function' && typeof (value as mysql.Pool).query === 'function';
 }
 
 /** One statement; `expectRows` rejects a statement that wrote (or otherwise returned no result set). */
-function run(target: mysql.Pool | mysql.PoolConnection, sql: string, values: readonly unknown[], timeout?: number, expectRows = true): Promise<Row[]> {
+function run(target: mysql.Pool | mysql.PoolConnection, sql: string, values: readonly unknown[], timeout?: number, expectRows = true, options: object = QUERY_OPTIONS): Promise<Row[]> {
   return new Promise((resolve, reject) => {
-    target.query({ sql, values: values as unknown[], ...QUERY_OPTIONS, ...(timeout === undefined ? {} : { timeout }) }, (error, rows) => {
+    target.query({ sql, values: values as unknown[], ...options, ...(timeout === undefined ? {} : { timeout }) }, (error, rows, fields) => {
       if (error) reject(error);
       else if (!expectRows) resolve([]);
       else if (!Array.isArray(rows)) reject(new Error(`expected rows from ${JSON.stringify(sql.slice(0, 60))}, got a write result`));
-      else resolve(rows as Row[]);
+      else {
+        rememberFields(rows, fields, false);
+        resolve(rows as Row[]);
+      }
     });
   });
 }
 
 function runMulti(pool: mysql.Pool, sql: string, values: readonly unknown[], timeout?: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    pool.query({ sql, values: values as unknown[], ...QUERY_OPTIONS, ...(timeout === undefined ? {} : { timeout }) }, (error, results) => {
+    pool.query({ sql, values: values as unknown[], ...ENTITY_QUERY_OPTIONS, ...(timeout === undefined ? {} : { timeout }) }, (error, results, fields) => {
       if (error) reject(error);
-      else resolve(results);
+      else {
+        rememberFields(results, fields, true);
+        resolve(results);
+      }
     });
   });
 }
@@ -105,7 +135,7 @@ function quote(name: string): string {
 class MysqlOrigin implements Origin {
   readonly description: string;
   readonly #source: MysqlOriginSource;
-  readonly #plans = new Map<CompiledEntity, DecodePlan>();
+  #check: ResultCheck | undefined;
   readonly #sql = new Map<string, string>();
   #pool: mysql.Pool | undefined;
   #owned = false;
@@ -151,17 +181,23 @@ class MysqlOrigin implements Origin {
     if (isPool(source)) this.#pool = source;
     else if (typeof source === 'object' && isPool((source as { pool: unknown }).pool)) this.#pool = (source as { pool: mysql.Pool }).pool;
     else {
-      const options: mysql.PoolOptions = typeof source === 'string' ? { ...POOL_DEFAULTS, uri: source } : { ...POOL_DEFAULTS, ...source };
+      // One statement per query, whatever the URL or options asked: caller SQL runs on these connections.
+      // Connecting gives up with the store's origin timeout too, unless the URL or options say otherwise.
+      const defaults = { ...POOL_DEFAULTS, ...(this.#timeoutMs === undefined ? {} : { connectTimeout: this.#timeoutMs }) };
+      const options = singleStatementOptions(typeof source === 'string' ? { ...defaults, uri: source } : { ...defaults, ...source });
       this.#options = options;
       const pool = mysql.createPool(options);
       pool.on('connection', (conn) => {
         conn.query('SET SESSION TRANSACTION READ ONLY', () => undefined);
+        conn.query(SESSION_TIME_ZONE, () => undefined);
       });
+      letIdleConnectionsSleep(pool);
       this.#pool = pool;
       this.#owned = true;
     }
     const config = (this.#pool as unknown as { config?: { connectionConfig?: { jsonStrings?: boolean } } }).config;
     this.#jsonStrings = config?.connectionConfig?.jsonStrings ?? false;
+    this.#check = new ResultCheck({ jsonStrings: this.#jsonStrings });
   }
 
   async close(): Promise<void> {
@@ -195,10 +231,9 @@ class MysqlOrigin implements Origin {
       this.#sql.set(sqlKey, sql);
     }
     const values = where.composite ? keys.map(where.components) : keys;
-    const rows = await this.#query(sql, [values], true);
-    decodeRows(rows, this.#plan(entity));
-    if (through !== undefined && through.sourceKey.type === 'bigint') for (const r of rows) r.$src = BigInt(r.$src as string);
-    return rows;
+    const rows = await this.#query(sql, [values], true, ENTITY_QUERY_OPTIONS);
+    decodeRows(rows, this.#checked().table(entity, fieldsOf(rows), through));
+    return through === undefined ? rows : dedupeLinks(rows, entity);
   }
 
   /**
@@ -223,9 +258,8 @@ class MysqlOrigin implements Origin {
     }
     return results.map((rows, i) => {
       const level = levels[i] as TreeLevel;
-      decodeRows(rows, this.#plan(level.entity));
-      if (level.through !== undefined && level.through.sourceKey.type === 'bigint') for (const r of rows) r.$src = BigInt(r.$src as string);
-      return rows;
+      decodeRows(rows, this.#checked().table(level.entity, fieldsOf(rows), level.through));
+      return level.through === undefined ? rows : dedupeLinks(rows, level.entity);
     });
   }
 
@@ -239,10 +273,13 @@ class MysqlOrigin implements Origin {
       new Promise<mysql.PoolConnection>((resolve, reject) => p.getConnection((e, c) => (e ? reject(e) : resolve(c)))).then(
         (c) => new Promise<mysql.PoolConnection>((resolve, reject) => c.ping((e) => (e ? (c.destroy(), reject(e)) : resolve(c)))),
       );
-    const connect = (p: mysql.Pool, n: number) =>
-      Promise.all(Array.from({ length: n }, () => one(p))).then((conns) => {
-        for (const c of conns) c.release();
-      });
+    // Every connection that did open goes back to the pool, also when another failed.
+    const connect = async (p: mysql.Pool, n: number) => {
+      const settled = await Promise.allSettled(Array.from({ length: n }, () => one(p)));
+      for (const s of settled) if (s.status === 'fulfilled') s.value.release();
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+    };
     const limit = (p: mysql.Pool) => (p as unknown as { config?: { connectionLimit?: number } }).config?.connectionLimit ?? 1;
     await Promise.all([connect(pool, limit(pool)), connect(this.#treePool(), TREE_CONNECTIONS)]);
   }
@@ -254,22 +291,27 @@ class MysqlOrigin implements Origin {
 
   #treePool(): mysql.Pool {
     if (this.#trees === undefined) {
-      const pool = mysql.createPool({ ...this.#options, multipleStatements: true, connectionLimit: TREE_CONNECTIONS, maxIdle: TREE_CONNECTIONS });
+      const pool = mysql.createPool({ ...multipleStatementOptions(this.#options), connectionLimit: TREE_CONNECTIONS, maxIdle: TREE_CONNECTIONS });
       pool.on('connection', (conn) => {
         conn.query('SET SESSION TRANSACTION READ ONLY', () => undefined);
+        conn.query(SESSION_TIME_ZONE, () => undefined);
       });
+      letIdleConnectionsSleep(pool);
       this.#trees = pool;
     }
     return this.#trees;
   }
 
   async selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]> {
-    const rows = await this.raw(sql, params);
-    decodeRows(rows, this.#plan(entity));
+    checkMysqlCallerSql('query', sql, params, this.#pool);
+    const rows = await this.#query(sql, params, false, ENTITY_QUERY_OPTIONS);
+    decodeRows(rows, this.#checked().query(entity, fieldsOf(rows), `custom query on ${entity.name} (${sql.length > 60 ? sql.slice(0, 57) + '...' : sql})`));
     return rows;
   }
 
-  raw(sql: string, params: readonly unknown[]): Promise<Row[]> {
+  /** Refuses (RefusedSqlError, nothing sent) caller SQL that is not exactly one plain read. */
+  async raw(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    checkMysqlCallerSql('raw', sql, params, this.#pool);
     return this.#query(sql, params, false);
   }
 
@@ -277,12 +319,12 @@ class MysqlOrigin implements Origin {
    * Sessions of a pool this origin made are read-only already; on a caller's pool, caller SQL runs in a
    * read-only transaction on a reserved connection, so the server refuses writes either way.
    */
-  async #query(sql: string, values: readonly unknown[], trusted: boolean): Promise<Row[]> {
+  async #query(sql: string, values: readonly unknown[], trusted: boolean, options?: object): Promise<Row[]> {
     const listener = this.#listener;
-    if (listener === undefined) return this.#send(sql, values, trusted);
+    if (listener === undefined) return this.#send(sql, values, trusted, options);
     const t0 = performance.now();
     try {
-      const rows = await this.#send(sql, values, trusted);
+      const rows = await this.#send(sql, values, trusted, options);
       listener({ target: 'origin', sql, params: countParams(values), rows: rows.length, durationMs: performance.now() - t0 });
       return rows;
     } catch (error) {
@@ -297,28 +339,23 @@ class MysqlOrigin implements Origin {
    * DDL, which would escape a read-only transaction, is refused too); a caller's connection is then
    * dropped rather than handed back changed.
    */
-  async #send(sql: string, values: readonly unknown[], trusted: boolean): Promise<Row[]> {
+  async #send(sql: string, values: readonly unknown[], trusted: boolean, options?: object): Promise<Row[]> {
     const pool = this.#pool;
     if (pool === undefined) throw new Error(`${this.description} is not open`);
-    if (trusted) return run(pool, sql, values, this.#timeoutMs);
+    if (trusted) return run(pool, sql, values, this.#timeoutMs, true, options);
     const conn = await new Promise<mysql.PoolConnection>((resolve, reject) => pool.getConnection((e, c) => (e ? reject(e) : resolve(c))));
     try {
+      if (takesMultipleStatements(conn) !== false) throw new RefusedSqlError('raw', 'mysql', sql, 'a connection that takes several statements per query');
       await run(conn, 'SET SESSION TRANSACTION READ ONLY', [], undefined, false);
-      return await run(conn, sql, values, this.#timeoutMs);
+      return await run(conn, sql, values, this.#timeoutMs, true, options);
     } finally {
       if (this.#owned) conn.release();
       else conn.destroy();
     }
   }
 
-  #plan(entity: CompiledEntity): DecodePlan {
-    let plan = this.#plans.get(entity);
-    if (plan === undefined) {
-      const types = new Set<ColumnType>(['bigint', 'boolean', 'decimal', 'datetime', 'blob']);
-      if (this.#jsonStrings) types.add('json');
-      plan = planDecode(entity, types);
-      this.#plans.set(entity, plan);
-    }
-    return plan;
+  #checked(): ResultCheck {
+    if (this.#check === undefined) throw new Error(`${this.description} is not open`);
+    return this.#check;
   }
 }

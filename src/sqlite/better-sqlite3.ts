@@ -139,6 +139,27 @@ export class BetterSqlite3Connection implements SqliteConnection {
     });
   }
 
+  /**
+   * better-sqlite3 exposes neither `sqlite3_limit` nor an authorizer, so every attach slot is taken by an empty
+   * in-memory database (`adbv_no_attach_N`, names no caller table shadows: they hold none), until SQLite
+   * refuses one more with "too many attached databases". A caller could only free one with DETACH, which the
+   * read-only check refuses.
+   */
+  denyAttach(): Promise<void> {
+    return this.#schedule(false, () => {
+      // SQLITE_MAX_ATTACHED is at most 125.
+      for (let n = 1; n <= 126; n++) {
+        try {
+          this.#db.exec(`ATTACH ':memory:' AS adbv_no_attach_${n}`);
+        } catch (error) {
+          if (/too many attached databases/.test((error as Error).message)) return;
+          throw withCode(error);
+        }
+      }
+      throw new Error(`${this.filename}: SQLite took 126 attached databases; cannot fill its attach slots`);
+    });
+  }
+
   async close(): Promise<void> {
     await this.#tail;
     this.#prepared.clear();

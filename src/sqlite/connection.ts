@@ -18,6 +18,12 @@ export interface SqliteConnection {
   run(sql: string, params?: readonly unknown[]): Promise<number>;
   /** Runs a script of statements without parameters (schema setup, PRAGMAs); counts as one call. */
   exec(sql: string): Promise<void>;
+  /**
+   * From now on SQLite refuses ATTACH on this connection, and so VACUUM INTO too (it attaches its target):
+   * caller SQL then cannot open or create another file, even if a check before it missed. Not a statement:
+   * neither counted nor reported.
+   */
+  denyAttach(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -129,6 +129,14 @@ export class NodeSqlite3Connection implements SqliteConnection {
     return result;
   }
 
+  /** SQLite's own limit on attached databases, set to 0 (`sqlite3_limit`, which no SQL can raise again). */
+  denyAttach(): Promise<void> {
+    const go = () => this.#db.configure('limit', sqlite3.LIMIT_ATTACHED, 0);
+    const result = this.#tail.then(go, go);
+    this.#tail = result.then(noop, noop);
+    return result;
+  }
+
   async close(): Promise<void> {
     await this.#tail;
     const kept = [...(this.#prepared?.values() ?? [])];

@@ -48,8 +48,13 @@ const NAMES: Record<number, string> = {
   0x1f: 'COM_RESET_CONNECTION',
 };
 
-/** The statement every connection of mysqlOrigin's own pools runs first (its pools' `connection` hook). */
-export const SESSION_SETUP = 'SET SESSION TRANSACTION READ ONLY';
+/** The statements every connection of mysqlOrigin's own pools runs first, in this order (its pools' `connection` hook). */
+export const SESSION_SETUP_STATEMENTS: readonly string[] = ['SET SESSION TRANSACTION READ ONLY', "SET time_zone = '+00:00'"];
+
+/** Whether a command is one of the connection setup statements. */
+export function isSessionSetup(sql: string | undefined): boolean {
+  return sql !== undefined && SESSION_SETUP_STATEMENTS.includes(sql);
+}
 
 export class CountingProxy {
   readonly #target: { host: string; port: number };
@@ -59,6 +64,11 @@ export class CountingProxy {
   #connections = 0;
   /** Every command seen so far, in the order the proxy read them. */
   readonly commands: ClientCommand[] = [];
+  /**
+   * The capability flags each connection asked for in its HandshakeResponse (its first packet, sequence id
+   * 1), by connection number: e.g. `flags & 0x10000`, CLIENT_MULTI_STATEMENTS.
+   */
+  readonly clientFlags = new Map<number, number>();
 
   constructor(target: { host: string; port: number }) {
     this.#target = target;
@@ -139,6 +149,7 @@ export class CountingProxy {
       const length = buffer.readUIntLE(at, 3);
       if (buffer.length - at < 4 + length) break;
       const seq = buffer[at + 3] as number;
+      if (seq === 1 && length >= 4 && !this.clientFlags.has(connection)) this.clientFlags.set(connection, buffer.readUInt32LE(at + 4));
       if (seq === 0 && length > 0) {
         const code = buffer[at + 4] as number;
         const name = NAMES[code] ?? `COM_0x${code.toString(16).padStart(2, '0')}`;

@@ -154,7 +154,8 @@ export async function dumpCache(file: string): Promise<Record<string, unknown>> 
     const out: Record<string, unknown> = {};
     for (const table of await db.tables()) {
       if (table.startsWith('adbv_') || table === 'ever_loaded') continue;
-      const cols = (await db.columns(table)).map((c) => `"${c}"`);
+      // The cache's own columns (the read stamp, `_adbv_*`) are bookkeeping too.
+      const cols = (await db.columns(table)).filter((c) => !c.startsWith('_adbv_')).map((c) => `"${c}"`);
       out[table] = await db.all(`SELECT ${cols.map((c) => `${EXACT(c)} AS ${c}`).join(', ')} FROM "${table}" ORDER BY ${cols.join(', ')}`);
     }
     const marks = await db.all<{ kind: string; key: unknown }>(`SELECT kind, ${EXACT('key')} AS key FROM ever_loaded ORDER BY kind, key`);

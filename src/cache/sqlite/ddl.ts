@@ -1,8 +1,10 @@
 // The cache file's tables: the bookkeeping tables, and the entity and join tables migrated to the schema.
+import { SchemaError } from '../../core/errors.js';
 import type { CompiledColumn, CompiledKey, CompiledSchema } from '../../core/schema.js';
 import { quoteSqlite as q, type SqliteConnection } from '../../sqlite/connection.js';
 import { CLEAR_OLD_CLAIMS_SQL } from './claims.js';
-import { STORAGE } from './encoders.js';
+import { READ_AT, STORAGE } from './encoders.js';
+import { triggersScript } from './triggers.js';
 
 /**
  * The version of the bookkeeping tables' layout. A file written in another layout has its marks, claims
@@ -48,8 +50,31 @@ export async function createBookkeeping(db: SqliteConnection): Promise<void> {
  * dropped with its completeness marks, so rows shaped for an old schema are never served.
  */
 export async function migrate(db: SqliteConnection, schema: CompiledSchema): Promise<void> {
+  for (const entity of schema.entities) {
+    for (const c of entity.columns) {
+      if (c.name.startsWith('_adbv_')) throw new SchemaError(`${entity.name}.columns.${c.name}: column names starting with _adbv_ are reserved for the cache (${READ_AT})`);
+    }
+  }
+  // Read and written in one transaction, so two processes opening the file at once migrate it once.
+  await db.exec('BEGIN IMMEDIATE');
+  try {
+    await db.exec(await migrationScript(db, schema));
+  } catch (error) {
+    await db.exec('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+async function migrationScript(db: SqliteConnection, schema: CompiledSchema): Promise<string> {
   const stored = new Map((await db.all<{ name: string; fingerprint: string }>('SELECT name, fingerprint FROM adbv_meta')).map((r) => [r.name, r.fingerprint]));
-  let script = 'BEGIN IMMEDIATE;';
+  // Entity tables written before rows carried their read stamp get the column (stamp 0: older than any read).
+  const unstamped = await db.all<{ name: string }>(
+    "SELECT m.name FROM sqlite_schema m WHERE m.type = 'table' AND m.name IN (SELECT value FROM json_each(?)) " +
+      'AND NOT EXISTS (SELECT 1 FROM pragma_table_info(m.name) p WHERE p.name = ?)',
+    [JSON.stringify(schema.entities.map((e) => e.table)), READ_AT],
+  );
+  let script = '';
+  for (const { name } of unstamped) script += `ALTER TABLE ${q(name)} ADD COLUMN ${q(READ_AT)} INTEGER NOT NULL DEFAULT 0;`;
   const setMeta = (name: string, fp: string) => `INSERT OR REPLACE INTO adbv_meta VALUES (${sqlString(name)}, ${sqlString(fp)});`;
   for (const entity of schema.entities) {
     const fp = JSON.stringify({ table: entity.table, key: names(entity.key), columns: entity.columns.map((c) => [c.name, c.type]) });
@@ -63,7 +88,7 @@ export async function migrate(db: SqliteConnection, schema: CompiledSchema): Pro
     }
     if (old !== fp) script += setMeta(name, fp);
     const cols = entity.columns.map((c) => `${q(c.name)} ${STORAGE[c.type]}${entity.key.columns.includes(c) ? ' NOT NULL' : ''}`);
-    script += `CREATE TABLE IF NOT EXISTS ${q(entity.table)} (${cols.join(', ')}, PRIMARY KEY (${entity.key.columns.map((c) => q(c.name)).join(', ')}));`;
+    script += `CREATE TABLE IF NOT EXISTS ${q(entity.table)} (${cols.join(', ')}, ${q(READ_AT)} INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (${entity.key.columns.map((c) => q(c.name)).join(', ')}));`;
     for (const dep of entity.dependents) {
       const idx = [...new Set([...dep.foreignKey.columns, ...dep.orderBy])].map((c) => q(c.name)).join(', ');
       script += `CREATE INDEX IF NOT EXISTS ${q(`${entity.table}__${dep.source.name}_${dep.name}`)} ON ${q(entity.table)} (${idx});`;
@@ -91,10 +116,7 @@ export async function migrate(db: SqliteConnection, schema: CompiledSchema): Pro
     if (old !== undefined && old !== fp) script += `DELETE FROM ever_loaded WHERE kind = ${sqlString(rel.id)};`;
     if (old !== fp) script += setMeta(name, fp);
   }
-  await db.exec(script + 'COMMIT;').catch(async (error) => {
-    await db.exec('ROLLBACK').catch(() => undefined);
-    throw error;
-  });
+  return script + triggersScript(schema) + 'COMMIT;';
 }
 
 function names(key: CompiledKey): string | string[] {

@@ -2,6 +2,13 @@
 import type { Row } from '../../core/codec.js';
 import type { ColumnType } from '../../core/schema.js';
 
+/**
+ * The column each entity table holds besides the schema's: when the origin read that gave the row began
+ * (ms since the epoch), so an older read never overwrites a newer one. Schema columns may not start with
+ * `_adbv_`.
+ */
+export const READ_AT = '_adbv_read_at';
+
 /** The declared SQLite type of each column type's cache column. */
 export const STORAGE: Readonly<Record<ColumnType, string>> = {
   integer: 'INTEGER', bigint: 'TEXT', real: 'REAL', decimal: 'TEXT', text: 'TEXT',

@@ -9,60 +9,122 @@ import { encodeKey, encodeRows } from './encoders.js';
 import { notLocallyChanged } from './local-changes.js';
 import type { Plans, TablePlan } from './plans.js';
 
+/** Marks keys (?3) of a kind complete as read at ?2; a mark from a later read stays as it is. */
 const MARK_SQL =
-  'INSERT INTO ever_loaded (kind, key, loaded_at) SELECT ?, value, ? FROM json_each(?) WHERE true ' +
-  'ON CONFLICT (kind, key) DO UPDATE SET loaded_at = excluded.loaded_at';
+  'INSERT INTO ever_loaded (kind, key, loaded_at) SELECT ?1, value, ?2 FROM json_each(?3) WHERE true ' +
+  'ON CONFLICT (kind, key) DO UPDATE SET loaded_at = excluded.loaded_at WHERE excluded.loaded_at > ever_loaded.loaded_at';
 const UNMARK_SQL = 'DELETE FROM ever_loaded WHERE kind = ? AND key IN (SELECT value FROM json_each(?))';
+const SIBLING_MARKS_SQL =
+  'SELECT kind, key, loaded_at FROM ever_loaded WHERE kind IN (SELECT value FROM json_each(?1)) AND key IN (SELECT value FROM json_each(?2))';
+/** Puts back marks read by SIBLING_MARKS_SQL (`[kind, key, loaded_at]` each) that the write took away. */
+const RESTORE_MARKS_SQL =
+  'INSERT INTO ever_loaded (kind, key, loaded_at) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true ON CONFLICT (kind, key) DO NOTHING';
 const UNMARK_QUERIES_SQL =
   'DELETE FROM ever_loaded WHERE (kind, key) IN ' +
   '(SELECT kind, params FROM adbv_query_rows WHERE entity = ? AND key IN (SELECT value FROM json_each(?)))';
+/** A custom query's recorded answer, unless a later read recorded it (?3: the stamp of this one). */
+const LATER_QUERY = 'EXISTS (SELECT 1 FROM ever_loaded e WHERE e.kind = ?1 AND e.key = ?2 AND e.loaded_at > ?3)';
 
 /**
  * Applies one batch inside the caller's transaction. `claimant`, when given, is whose fetch claims the
  * batch's answer releases.
+ *
+ * An older read never overwrites a newer one: `loadedAt` is when this answer's read began. Rows, links
+ * and marks the cache holds from a later read stay, and a key whose answer the later rows contradict (a
+ * row of the group held under another parent, a row of the group from a later read not in this answer, an
+ * entity recorded present later) is not marked complete by this answer.
  */
 export async function applyBatch(db: SqliteConnection, plans: Plans, batch: MergeBatch, claimant: Claimant | undefined): Promise<void> {
-  const { entity, rows, loadedAt, entityKeys, absentKeys, relation } = batch;
+  const { entity, rows, loadedAt, absentKeys, relation } = batch;
   const plan = plans.table(entity);
+  let entityKeys = batch.entityKeys;
   if (absentKeys !== undefined && absentKeys.length > 0) {
-    const gone = await db.all<Row>(`${plan.selectForRemoval} WHERE ${inKeys(entity.key, 't')} AND ${notLocallyChanged(entity, 't')}`, [keysParam(entity.key, absentKeys, false)]);
-    await removeRows(db, entity, plan, gone, false);
+    const held = await db.all<Row>(`${plan.selectForRemoval} WHERE ${inKeys(entity.key, 't')} AND ${notLocallyChanged(entity, 't')}`, [keysParam(entity.key, absentKeys, false)]);
+    const { older, later } = byStamp(held, loadedAt);
+    await removeRows(db, entity, plan, older, false);
+    // Present in a later read: this answer's "absent" is not marked.
+    if (later.length > 0) entityKeys = without(entityKeys, later.map(entity.key.ofStored));
+  }
+  // Marks of relations over the same group as this complete answer stand: the group is what it says.
+  let siblings: string | undefined;
+  let relationKeys = relation?.keys;
+  if (relation !== undefined && relation.keys.length > 0 && relation.rel.through === undefined) {
+    const ids = plans.relation(relation.rel).siblings;
+    if (ids.length > 0) {
+      const marks = await db.all<{ kind: string; key: unknown; loaded_at: number }>(SIBLING_MARKS_SQL, [JSON.stringify(ids), keysParam(relation.rel.source.key, relation.keys, false)]);
+      if (marks.length > 0) siblings = JSON.stringify(marks.map((m) => [m.kind, m.key, m.loaded_at]));
+    }
   }
   if (relation !== undefined && relation.rel.through !== undefined) {
     const rp = plans.relation(relation.rel);
-    await db.run(rp.unlink as string, [keysParam(relation.rel.source.key, relation.keys, false)]);
-    const links = rows.map((r) => [encodeKey(r.$src), encodeKey(entity.key.of(r))]);
-    if (links.length > 0) await db.run(rp.link as string, [JSON.stringify(links)]);
+    const links = JSON.stringify(rows.map((r) => [encodeKey(r.$src), encodeKey(entity.key.of(r))]));
+    await db.run(rp.unlink as string, [keysParam(relation.rel.source.key, relation.keys, false), links, relation.rel.id, loadedAt]);
+    if (rows.length > 0) await db.run(rp.link as string, [null, links, relation.rel.id, loadedAt]);
   } else if (relation !== undefined) {
     const kept = rows.map(entity.key.of) as KeyValue[];
     const stale = await db.all<Row>(
       `${plan.selectForRemoval} WHERE ${inKeys(relation.rel.foreignKey, 't', '?1')} AND NOT ${inKeys(entity.key, 't', '?2')} AND ${notLocallyChanged(entity, 't')}`,
       [keysParam(relation.rel.foreignKey, relation.keys, false), keysParam(entity.key, kept, false)],
     );
-    await removeRows(db, entity, plan, stale, true);
+    const { older, later } = byStamp(stale, loadedAt);
+    await removeRows(db, entity, plan, older, true);
+    // A row of the group from a later read that this answer lacks: the group is not this answer.
+    if (later.length > 0) relationKeys = without(relationKeys, later.map(relation.rel.foreignKey.ofStored));
   }
-  if (rows.length > 0) await db.run(plan.upsert, [encodeRows(rows, plan.names, plan.encoders)]);
+  let queryWhole = true;
+  if (rows.length > 0) {
+    const encoded = encodeRows(rows, plan.names, plan.encoders);
+    const written = await db.run(plan.upsert, [encoded, loadedAt]);
+    if (written < rows.length) {
+      // Some rows are held from a later read, or known by one not to be where this answer has them.
+      const hasMany = relation !== undefined && relation.rel.through === undefined;
+      const sql = batch.query !== undefined ? plan.unwritten.query : hasMany ? (plan.unwritten.relation.get(relation.rel.id) as string) : plan.unwritten.entity;
+      const at = (await db.all<{ i: number }>(sql, [encoded, loadedAt])).map((r) => rows[r.i] as Row);
+      if (at.length > 0) {
+        queryWhole = false;
+        if (hasMany) relationKeys = without(relationKeys, at.map(relation.rel.foreignKey.of));
+        entityKeys = without(entityKeys, at.map(entity.key.of));
+      }
+    }
+  }
+  if (siblings !== undefined) await db.run(RESTORE_MARKS_SQL, [siblings]);
   if (entityKeys !== undefined && entityKeys.length > 0) await db.run(MARK_SQL, [plan.kind, loadedAt, keysParam(entity.key, entityKeys, false)]);
-  if (relation !== undefined && relation.keys.length > 0) {
-    await db.run(MARK_SQL, [relation.rel.id, loadedAt, keysParam(relation.rel.source.key, relation.keys, false)]);
+  if (relation !== undefined && relationKeys !== undefined && relationKeys.length > 0) {
+    await db.run(MARK_SQL, [relation.rel.id, loadedAt, keysParam(relation.rel.source.key, relationKeys, false)]);
   }
   if (claimant !== undefined && batch.unclaimed !== true) {
-    if (entityKeys !== undefined && entityKeys.length > 0) await db.run(RELEASE_SQL, [plan.kind, keysParam(entity.key, entityKeys, false), claimant.owner]);
+    if (batch.entityKeys !== undefined && batch.entityKeys.length > 0) await db.run(RELEASE_SQL, [plan.kind, keysParam(entity.key, batch.entityKeys, false), claimant.owner]);
     if (relation !== undefined) await db.run(RELEASE_SQL, [relation.rel.id, keysParam(relation.rel.source.key, relation.keys, false), claimant.owner]);
     if (batch.query !== undefined) await db.run(RELEASE_SQL, [batch.query.kind, JSON.stringify([batch.query.params]), claimant.owner]);
   }
-  if (batch.query !== undefined) {
+  if (batch.query !== undefined && queryWhole) {
     const { kind, params, sql } = batch.query;
-    await db.run('DELETE FROM adbv_query_rows WHERE kind = ? AND params = ?', [kind, params]);
+    // A later read's recorded answer stays whole: its rows are not replaced by this older one's.
+    await db.run(`DELETE FROM adbv_query_rows WHERE kind = ?1 AND params = ?2 AND NOT ${LATER_QUERY}`, [kind, params, loadedAt]);
     if (rows.length > 0) {
       await db.run(
-        'INSERT INTO adbv_query_rows (kind, params, pos, entity, key) SELECT ?1, ?2, key, ?3, value FROM json_each(?4)',
-        [kind, params, entity.name, keysParam(entity.key, rows.map(entity.key.of) as KeyValue[], false)],
+        `INSERT INTO adbv_query_rows (kind, params, pos, entity, key) SELECT ?1, ?2, key, ?4, value FROM json_each(?5) WHERE NOT ${LATER_QUERY}`,
+        [kind, params, loadedAt, entity.name, keysParam(entity.key, rows.map(entity.key.of) as KeyValue[], false)],
       );
     }
     await db.run('INSERT OR REPLACE INTO adbv_queries (kind, params, entity, sql) VALUES (?, ?, ?, ?)', [kind, params, entity.name, sql]);
     await db.run(MARK_SQL, [kind, loadedAt, JSON.stringify([params])]);
   }
+}
+
+/** Rows held (with `$read_at`) split into those read before `loadedAt` (or with it) and those read later. */
+function byStamp(held: readonly Row[], loadedAt: number): { older: Row[]; later: Row[] } {
+  const older: Row[] = [];
+  const later: Row[] = [];
+  for (const row of held) ((row.$read_at as number) > loadedAt ? later : older).push(row);
+  return { older, later };
+}
+
+/** `keys` but those in `drop` (compared as stored: bigints as text). */
+function without(keys: readonly KeyValue[] | undefined, drop: readonly (KeyValue | null)[]): KeyValue[] | undefined {
+  if (keys === undefined) return undefined;
+  const out = new Set(drop.map(encodeKey));
+  return keys.filter((k) => !out.has(encodeKey(k)));
 }
 
 /**

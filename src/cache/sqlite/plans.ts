@@ -2,7 +2,7 @@
 import { DECODERS, planDecode, type DecodePlan, type Decoder } from '../../core/codec.js';
 import type { CompiledColumn, CompiledEntity, CompiledKey, CompiledRelation, CompiledSchema } from '../../core/schema.js';
 import { inKeys, keyEquals, quoteSqlite as q } from '../../sqlite/connection.js';
-import { DECODED, ENCODERS, type Encoder } from './encoders.js';
+import { DECODED, ENCODERS, READ_AT, type Encoder } from './encoders.js';
 
 /** Per-entity SQL and codecs. */
 export interface TablePlan {
@@ -12,21 +12,41 @@ export interface TablePlan {
   /** As readEntities, counting only rows whose entity mark is recent enough (?3). */
   readonly readEntitiesFresh: string;
   readonly readQuery: string;
+  /**
+   * Writes rows (?1, encoded) read at ?2, except where the cache knows newer: a row read later, the key
+   * recorded (absent or present) by a later read, or a group of a dependent relation recorded complete by
+   * a later read (which did not have the row). Changes one row per row given unless it skipped some.
+   */
   readonly upsert: string;
+  /**
+   * The positions in ?1 of rows the upsert at ?2 did not store as given and that contradict: `entity`: not
+   * in the table at all; `query`: or held from a later read that differs in a column; `relation` (by
+   * dependent relation id): or held from a later read under another foreign key.
+   */
+  readonly unwritten: { readonly entity: string; readonly query: string; readonly relation: ReadonlyMap<string, string> };
   readonly encoders: readonly (Encoder | undefined)[];
   readonly names: readonly string[];
-  /** Selects the key and every dependent foreign key of rows; the WHERE is appended per use. */
+  /** Selects the key, every dependent foreign key and the read stamp (`$read_at`) of rows; the WHERE is appended per use. */
   readonly selectForRemoval: string;
   readonly deleteRows: string;
 }
 
 /** Per-relation SQL. */
 export interface RelationPlan {
+  /**
+   * hasMany/hasOne: the other hasMany/hasOne relations over the same target rows by the same foreign key
+   * (e.g. `A.bs` and `A.firstB`): a complete answer for a key of one is the complete group of the others.
+   */
+  readonly siblings: readonly string[];
   readonly read: string;
   readonly readFresh: string;
   /** manyToMany: decodes `$src` when the source key needs it. */
   readonly decodeSource: Decoder | undefined;
-  /** manyToMany: replaces the links of some source keys. */
+  /**
+   * manyToMany: drops the links of some source keys (?1) that are not among the answer's links (?2), then
+   * adds those missing, so links that stay are not touched (a link coming or going unmarks, by trigger).
+   * Source keys recorded complete (?3: the relation id) by a read later than this one's (?4) are left as they are.
+   */
   readonly unlink?: string;
   readonly link?: string;
 }
@@ -46,7 +66,7 @@ export class Plans {
       this.#kindKeys.set(entity.name, entity.key);
     }
     for (const rel of schema.relations) {
-      if (rel.kind !== 'belongsTo') this.#relations.set(rel, planRelation(rel));
+      if (rel.kind !== 'belongsTo') this.#relations.set(rel, planRelation(rel, schema.relations.filter((r) => sameGroup(r, rel)).map((r) => r.id)));
       this.#kindKeys.set(rel.id, rel.source.key);
     }
   }
@@ -90,7 +110,19 @@ function planTable(entity: CompiledEntity): TablePlan {
   const key = entity.key;
   const colNames = entity.columns.map((c) => c.name);
   const values = entity.columns.map((c, i) => (c.type === 'blob' ? `unhex(value ->> ${i})` : `value ->> ${i}`));
-  const updates = entity.columns.filter((c) => !key.columns.includes(c)).map((c) => `${q(c.name)} = excluded.${q(c.name)}`);
+  const updates = [...entity.columns.filter((c) => !key.columns.includes(c)).map((c) => c.name), READ_AT].map((c) => `${q(c)} = excluded.${q(c)}`);
+  const at = (c: CompiledColumn) => entity.columns.indexOf(c);
+  /** A key (or foreign key) of a row `value` of ?1, as `keysParam` binds it. */
+  const keyIn = (k: CompiledKey, value: string) =>
+    k.composite ? `json_array(${k.columns.map((c) => `${value} ->> ${at(c)}`).join(', ')})` : `${value} ->> ${at(k.columns[0] as CompiledColumn)}`;
+  const newer = (kind: string, k: CompiledKey) =>
+    `NOT EXISTS (SELECT 1 FROM ever_loaded e WHERE e.kind = ${literal(kind)} AND e.key = ${keyIn(k, 'value')} AND e.loaded_at > ?2)`;
+  const unknownLater = [newer(entity.name, key), ...entity.dependents.map((d) => newer(d.id, d.foreignKey))].join(' AND ');
+  const matchR = key.columns.map((c) => `t.${q(c.name)} = ${values[at(c)]?.replace('value', 'r.value')}`).join(' AND ');
+  const unwritten = (cond: string) =>
+    `SELECT r.key AS i FROM json_each(?1) r LEFT JOIN ${t} t ON ${matchR} ` +
+    `WHERE t.${q((key.columns[0] as CompiledColumn).name)} IS NULL OR (t.${q(READ_AT)} > ?2 AND (${cond}))`;
+  const differs = (cols: readonly CompiledColumn[]) => cols.map((c) => `t.${q(c.name)} IS NOT ${values[at(c)]?.replace('value', 'r.value')}`).join(' OR ') || 'false';
   const removalCols = new Set([...key.columns, ...entity.dependents.flatMap((d) => d.foreignKey.columns)]);
   // Rows recorded absent come back with only their key columns, taken from the asked key.
   const absentAware = entity.columns
@@ -118,16 +150,28 @@ function planTable(entity: CompiledEntity): TablePlan {
       `LEFT JOIN ${t} t ON ${keyEquals(key, 't', 'r.key')} ` +
       `WHERE e.kind = ?1 AND e.key = ?2 AND e.loaded_at >= ?3 ORDER BY r.pos`,
     upsert:
-      `INSERT INTO ${t} (${colNames.map(q).join(', ')}) SELECT ${values.join(', ')} FROM json_each(?) WHERE true ` +
-      `ON CONFLICT (${key.columns.map((c) => q(c.name)).join(', ')}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
+      `INSERT INTO ${t} (${[...colNames, READ_AT].map(q).join(', ')}) SELECT ${values.join(', ')}, ?2 FROM json_each(?1) WHERE ${unknownLater} ` +
+      `ON CONFLICT (${key.columns.map((c) => q(c.name)).join(', ')}) DO UPDATE SET ${updates.join(', ')} WHERE excluded.${q(READ_AT)} >= ${t}.${q(READ_AT)}`,
+    unwritten: {
+      entity: unwritten('false'),
+      query: unwritten(differs(entity.columns.filter((c) => !key.columns.includes(c)))),
+      relation: new Map(entity.dependents.map((d) => [d.id, unwritten(differs(d.foreignKey.columns))])),
+    },
     encoders: entity.columns.map((c) => ENCODERS[c.type]),
     names: colNames,
-    selectForRemoval: `SELECT DISTINCT ${[...removalCols].map((c) => `t.${q(c.name)}`).join(', ')} FROM ${t} t`,
+    selectForRemoval: `SELECT DISTINCT ${[...removalCols].map((c) => `t.${q(c.name)}`).join(', ')}, t.${q(READ_AT)} AS "$read_at" FROM ${t} t`,
     deleteRows: `DELETE FROM ${t} AS t WHERE ${inKeys(key, 't')}`,
   };
 }
 
-function planRelation(rel: CompiledRelation): RelationPlan {
+/** Whether `other` reads the same rows, grouped by the same foreign key, as hasMany/hasOne `rel`. */
+function sameGroup(other: CompiledRelation, rel: CompiledRelation): boolean {
+  const grouped = (r: CompiledRelation) => r.kind === 'hasMany' || r.kind === 'hasOne';
+  return other !== rel && grouped(rel) && grouped(other) && other.target === rel.target &&
+    other.foreignKey.columns.length === rel.foreignKey.columns.length && other.foreignKey.columns.every((c, i) => c === rel.foreignKey.columns[i]);
+}
+
+function planRelation(rel: CompiledRelation, siblings: readonly string[]): RelationPlan {
   const target = rel.target;
   // Grouped by the relation key (as selected: the empty groups' too), then in the relation's order.
   const order = `ORDER BY ${rel.batchOrder.map((c) => (c.name === '$src' || rel.foreignKey.columns.includes(c) ? q(c.name) : `t.${q(c.name)}`)).join(', ')}`;
@@ -153,16 +197,26 @@ function planRelation(rel: CompiledRelation): RelationPlan {
   // "$e" marks a complete key with no rows; the key columns cannot tell when the foreign key is the target's key.
   const head = `SELECT ${cols}, t.${q((target.key.columns[0] as CompiledColumn).name)} IS NULL AS "$e" FROM json_each(?1) k JOIN ever_loaded e ON e.kind = ?2 AND e.key = k.value`;
   const plan: RelationPlan = {
+    siblings,
     read: `${head} ${from} ${order}`,
     readFresh: `${head} AND e.loaded_at >= ?3 ${from} ${order}`,
     decodeSource: t !== undefined && DECODED.has(t.sourceKey.type) ? DECODERS[t.sourceKey.type] : undefined,
   };
   if (t === undefined) return plan;
+  // A source key recorded complete by a later read (?4) keeps that read's links (?3: the relation id).
+  const noLaterMark = (src: string) => `NOT EXISTS (SELECT 1 FROM ever_loaded e WHERE e.kind = ?3 AND e.key = ${src} AND e.loaded_at > ?4)`;
   return {
     ...plan,
-    unlink: `DELETE FROM ${q(t.table)} WHERE ${q(t.sourceKey.name)} IN (SELECT value FROM json_each(?))`,
+    unlink:
+      `DELETE FROM ${q(t.table)} WHERE ${q(t.sourceKey.name)} IN (SELECT value FROM json_each(?1) k WHERE ${noLaterMark('k.value')}) ` +
+      `AND (${q(t.sourceKey.name)}, ${q(t.targetKey.name)}) NOT IN (SELECT value ->> 0, value ->> 1 FROM json_each(?2))`,
     link:
       `INSERT OR IGNORE INTO ${q(t.table)} (${q(t.sourceKey.name)}, ${q(t.targetKey.name)}) ` +
-      `SELECT value ->> 0, value ->> 1 FROM json_each(?)`,
+      `SELECT value ->> 0, value ->> 1 FROM json_each(?2) WHERE ${noLaterMark('value ->> 0')}`,
   };
+}
+
+/** A string literal of a schema name (values are bound everywhere else). */
+function literal(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
 }

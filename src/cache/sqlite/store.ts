@@ -3,11 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LocalChangeSet, LocalWrite } from '../../core/local/local-change.js';
 import type { CacheStore, EntityRead, MergeBatch, QueryKey, RecordedQuery, RelationRead, VerifyReport } from '../../core/cache-store.js';
 import { decodeRows, type KeyValue, type Row } from '../../core/codec.js';
+import { SchemaError } from '../../core/errors.js';
 import type { StatementListener } from '../../core/events.js';
 import type { CompiledColumn, CompiledEntity, CompiledRelation, CompiledSchema } from '../../core/schema.js';
 import type { SqliteConnection } from '../../sqlite/connection.js';
 import { keysParam } from '../../sqlite/keys-param.js';
 import { openSqliteConnection, type SqliteDriver } from '../../sqlite/sqlite-driver.js';
+import { assertReadOnlyStatement } from '../../sql/read-only-statement.js';
 import { claimKeysIn, releaseKeysIn, type Claimant } from './claims.js';
 import { createBookkeeping, migrate } from './ddl.js';
 import { discardLocal, listLocal, localVersion, openLocal, writeLocal } from './local-changes.js';
@@ -34,7 +36,17 @@ export class SqliteCacheStore implements CacheStore {
   readonly #writes = new WriteQueue(() => this.#conn());
   #plans: Plans | undefined;
   #reader: SqliteConnection | undefined;
+  /** Whether the in-memory database's one connection refuses ATTACH yet (set before its first caller SQL). */
+  #attachDenied = false;
   #db: SqliteConnection | undefined;
+  /**
+   * A second connection for the library's own reads (a file on node-sqlite3): on the one connection, a read
+   * queued while a write transaction is open would run inside it — seeing its uncommitted rows and holding
+   * the file's write lock longer, which other processes sharing the file then wait on.
+   */
+  #readDb: SqliteConnection | undefined;
+  /** Statements the read connection ran while opening (its setup, like the main connection's, is not counted). */
+  #readSetup = 0;
   #closed: Promise<void> | undefined;
   #statementsBefore = 0;
   /** Who this process is in `adbv_fetching`; undefined for an in-memory cache, which no other process opens. */
@@ -51,10 +63,11 @@ export class SqliteCacheStore implements CacheStore {
   observe(listener: StatementListener): void {
     this.#listener = listener;
     if (this.#db !== undefined) this.#db.listener = listener;
+    if (this.#readDb !== undefined) this.#readDb.listener = listener;
   }
 
   get statementCount(): number {
-    return this.#statementsBefore + (this.#db?.statements ?? 0);
+    return this.#statementsBefore + (this.#db?.statements ?? 0) + (this.#readDb === undefined ? 0 : this.#readDb.statements - this.#readSetup);
   }
 
   async open(schema: CompiledSchema): Promise<void> {
@@ -85,10 +98,24 @@ export class SqliteCacheStore implements CacheStore {
       await openLocal(db, plans);
     } catch (error) {
       await db.close().catch(() => undefined);
+      if (error instanceof SchemaError) throw error;
       throw new Error(`${this.description}: cannot open: ${(error as Error).message}`, { cause: error });
     }
     this.#plans = plans;
     this.#db = db;
+    if (this.#filename !== ':memory:' && this.#filename !== '' && this.#settings.driver === 'sqlite3') {
+      const readDb = await openSqliteConnection(this.#settings.driver, this.#filename, true);
+      try {
+        await readDb.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}; PRAGMA cache_size = ${-Math.trunc(cacheSizeKiB)}; PRAGMA query_only = ON;`);
+      } catch (error) {
+        await Promise.all([readDb.close().catch(() => undefined), db.close().catch(() => undefined)]);
+        this.#db = undefined;
+        throw new Error(`${this.description}: cannot open: ${(error as Error).message}`, { cause: error });
+      }
+      readDb.listener = this.#listener;
+      this.#readSetup = readDb.statements;
+      this.#readDb = readDb;
+    }
   }
 
   async close(): Promise<void> {
@@ -96,11 +123,14 @@ export class SqliteCacheStore implements CacheStore {
       const db = this.#db;
       if (db === undefined) return;
       await this.#writes.exclusive(() => undefined);
-      this.#statementsBefore += db.statements;
+      const readDb = this.#readDb;
+      this.#statementsBefore += db.statements + (readDb === undefined ? 0 : readDb.statements - this.#readSetup);
       this.#db = undefined;
+      this.#readDb = undefined;
       const reader = this.#reader;
       this.#reader = undefined;
-      await Promise.all([db.close(), reader?.close()]);
+      this.#attachDenied = false;
+      await Promise.all([db.close(), reader?.close(), readDb?.close()]);
     })();
     return this.#closed;
   }
@@ -110,8 +140,8 @@ export class SqliteCacheStore implements CacheStore {
     const param = keysParam(entity.key, keys, false);
     const raw =
       notBefore === undefined
-        ? await this.#conn().all<Row>(plan.readEntities, [param, plan.kind])
-        : await this.#conn().all<Row>(plan.readEntitiesFresh, [param, plan.kind, notBefore]);
+        ? await this.#readConn().all<Row>(plan.readEntities, [param, plan.kind])
+        : await this.#readConn().all<Row>(plan.readEntitiesFresh, [param, plan.kind, notBefore]);
     decodeRows(raw, plan.decode);
     const rows: Row[] = [];
     const absentKeys: KeyValue[] = [];
@@ -128,8 +158,8 @@ export class SqliteCacheStore implements CacheStore {
     const param = keysParam(rel.source.key, keys, false);
     const raw =
       notBefore === undefined
-        ? await this.#conn().all<Row>(plan.read, [param, rel.id])
-        : await this.#conn().all<Row>(plan.readFresh, [param, rel.id, notBefore]);
+        ? await this.#readConn().all<Row>(plan.read, [param, rel.id])
+        : await this.#readConn().all<Row>(plan.readFresh, [param, rel.id, notBefore]);
     decodeRows(raw, plans.table(rel.target).decode);
     const groupKey = rel.through === undefined ? rel.foreignKey.of : (row: Row) => row.$src as KeyValue;
     if (plan.decodeSource !== undefined) for (const row of raw) row.$src = plan.decodeSource(row.$src);
@@ -146,7 +176,7 @@ export class SqliteCacheStore implements CacheStore {
 
   async readQuery(entity: CompiledEntity, key: QueryKey, notBefore?: number): Promise<Row[] | undefined> {
     const plan = this.#planned().table(entity);
-    const raw = await this.#conn().all<Row>(plan.readQuery, [key.kind, key.params, notBefore ?? -1]);
+    const raw = await this.#readConn().all<Row>(plan.readQuery, [key.kind, key.params, notBefore ?? -1]);
     if (raw.length === 0) return undefined;
     const firstKey = (entity.key.columns[0] as CompiledColumn).name;
     if (raw.length === 1 && (raw[0] as Row).$pos === null) return [];
@@ -212,16 +242,20 @@ export class SqliteCacheStore implements CacheStore {
   }
 
   /**
-   * Caller SQL runs read-only: on a second, read-only connection for a file (it sees committed data), or
-   * for an in-memory cache on the one connection with `query_only` on, between writes.
+   * Caller SQL runs only if it is exactly one read (RefusedSqlError otherwise, before anything is sent), and
+   * read-only: on a second, read-only connection for a file (it sees committed data), or for an in-memory
+   * cache on the one connection with `query_only` on, between writes. Either connection refuses ATTACH
+   * (and so VACUUM INTO), so no file can be opened or created even if the check missed something.
    */
   async sql(sql: string, params: readonly unknown[]): Promise<Row[]> {
     const db = this.#conn();
-    if (/^\s*(ATTACH|DETACH|VACUUM|PRAGMA)\b/i.test(sql)) {
-      throw new TypeError(`cacheSql is read-only: ${sql.trim().split(/\s/)[0]} statements are refused`);
-    }
+    assertReadOnlyStatement(sql, 'sqlite', 'cacheSql');
     if (this.#filename === ':memory:') {
       return this.#writes.exclusive(async () => {
+        if (!this.#attachDenied) {
+          await db.denyAttach();
+          this.#attachDenied = true;
+        }
         await db.exec('PRAGMA query_only = ON');
         try {
           return await db.all<Row>(sql, params);
@@ -231,15 +265,19 @@ export class SqliteCacheStore implements CacheStore {
       });
     }
     if (this.#reader === undefined) {
-      this.#reader = await openSqliteConnection(this.#settings.driver, this.#filename, true);
-      await this.#reader.exec('PRAGMA query_only = ON');
-      this.#reader.listener = this.#listener;
+      const reader = await openSqliteConnection(this.#settings.driver, this.#filename, true);
+      await reader.denyAttach();
+      await reader.exec('PRAGMA query_only = ON');
+      reader.listener = this.#listener;
+      // Two first calls may both have opened one: the later keeps the first.
+      if (this.#reader === undefined) this.#reader = reader;
+      else await reader.close();
     }
     return this.#reader.all<Row>(sql, params);
   }
 
   readAll(entity: CompiledEntity, notBefore?: number): Promise<Row[] | undefined> {
-    return readAll(this.#conn(), this.#planned(), entity, notBefore);
+    return readAll(this.#readConn(), this.#planned(), entity, notBefore);
   }
 
   mergeAll(entity: CompiledEntity, rows: readonly Row[], loadedAt: number, chunk: number): Promise<void> {
@@ -269,6 +307,11 @@ export class SqliteCacheStore implements CacheStore {
   discardLocal(targets?: readonly { readonly entity: string; readonly key: KeyValue }[]): Promise<number> {
     const plans = this.#planned();
     return this.#writes.transact((db) => discardLocal(db, plans, targets));
+  }
+
+  /** The connection the library's reads of rows and marks go to. */
+  #readConn(): SqliteConnection {
+    return this.#readDb ?? this.#conn();
   }
 
   #conn(): SqliteConnection {

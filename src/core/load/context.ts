@@ -34,6 +34,17 @@ export interface LoadContext {
   selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]>;
   /** Caller SQL on the origin, read-only, bounded, counted, errors as `OriginError`. */
   raw(sql: string, params: readonly unknown[]): Promise<Row[]>;
+  /**
+   * True (the default, `cacheWrites: 'after-answer'`): a batch answers once the origin has, and its cache
+   * write commits right after. False (`'before-answer'`): the write commits before the batch answers.
+   */
+  readonly answerFirst: boolean;
+  /**
+   * Follows a cache write of origin answers: `close()` and `flush()` wait for it; if it fails, it is counted
+   * (`stats.cacheWriteFailures`), reported (an `error` event) and `onFail` runs (releasing fetch claims).
+   * Returns the write, which still rejects on failure.
+   */
+  written(write: Promise<void>, onFail?: () => Promise<void>): Promise<void>;
   /** Counts lookups of a kind answered by the cache (hits) and not (misses: origin, or offline errors). */
   count(kind: string, hits: number, misses: number): void;
   /** Counts and reports lookups answered from the cache because the origin was unreachable. */

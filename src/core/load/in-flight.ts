@@ -28,16 +28,17 @@ export class InFlight {
   /**
    * Answers `keys` of `kind` from loads already in flight (started after `since`) and fetches the rest
    * with one call of `fetch`, registered before this returns its promise, so batches made later share it.
-   * A key `fetch`'s map lacks is answered by its absence from `values`.
+   * A key `fetch`'s map lacks is answered by its absence from `values`. `fetch` may `hold` its answer
+   * visible until a promise settles (its cache write): until then the cache may not have it yet, so later
+   * lookups must take it from here; a write that fails retires the answer at once.
    */
   async share<T>(
     kind: string,
     keys: readonly KeyValue[],
     since: number,
-    fetch: (keys: KeyValue[]) => Promise<Map<KeyValue, T>>,
+    fetch: (keys: KeyValue[], hold: (until: Promise<unknown>) => void) => Promise<Map<KeyValue, T>>,
   ): Promise<Loaded<T>> {
-    let table = this.#kinds.get(kind);
-    if (table === undefined) this.#kinds.set(kind, (table = new Map()));
+    const table = this.#table(kind);
     const mine: KeyValue[] = [];
     const waits = new Map<Entry, KeyValue[]>();
     for (const key of keys) {
@@ -49,23 +50,10 @@ export class InFlight {
       } else mine.push(key);
     }
     if (mine.length > 0) {
-      const own: Entry = { seq: this.next(), result: fetch(mine) };
-      for (const key of mine) table.set(key, own);
+      const holds: Promise<unknown>[] = [];
+      const own: Entry = { seq: this.next(), result: fetch(mine, (p) => holds.push(p)) };
       waits.set(own, mine);
-      const retire = () => {
-        for (const key of mine) if (table.get(key) === own) table.delete(key);
-      };
-      own.result.then(
-        () => {
-          const timer = setTimeout(() => {
-            this.#timers.delete(timer);
-            retire();
-          }, GRACE_MS);
-          timer.unref();
-          this.#timers.add(timer);
-        },
-        retire,
-      );
+      this.#register(table, own, mine, own.result.then(() => Promise.all(holds)));
     }
     const shared: Loaded<T> = { values: new Map(), errors: new Map(), fresh: new Set() };
     await Promise.all(
@@ -84,6 +72,74 @@ export class InFlight {
       }),
     );
     return shared;
+  }
+
+  /**
+   * Makes answers already in hand (a tree load's levels) visible as a load in flight of `kind`, until
+   * `until` (their cache write) settles, so lookups of those keys meanwhile take them from here.
+   */
+  publish<T>(kind: string, answers: Map<KeyValue, T>, until: Promise<unknown>): void {
+    if (answers.size === 0) return;
+    const own: Entry = { seq: this.next(), result: Promise.resolve(answers) };
+    this.#register(this.#table(kind), own, [...answers.keys()], until);
+  }
+
+  /**
+   * Answers of `keys` of `kind` from loads already in flight or just done (begun after `since`), without
+   * starting one: what a load that has its own way to the origin (an include tree) may still take.
+   * Keys no such load covers, or whose load failed, are left out.
+   */
+  async take<T>(kind: string, keys: readonly KeyValue[], since = 0): Promise<Map<KeyValue, T>> {
+    const out = new Map<KeyValue, T>();
+    const table = this.#kinds.get(kind);
+    if (table === undefined || table.size === 0) return out;
+    const waits = new Map<Entry, KeyValue[]>();
+    for (const key of keys) {
+      const entry = table.get(key);
+      if (entry === undefined || entry.seq <= since) continue;
+      const list = waits.get(entry);
+      if (list === undefined) waits.set(entry, [key]);
+      else list.push(key);
+    }
+    await Promise.all(
+      [...waits].map(async ([entry, entryKeys]) => {
+        const result = (await entry.result.catch(() => undefined)) as Map<KeyValue, T> | undefined;
+        if (result === undefined) return;
+        for (const key of entryKeys) {
+          const v = result.get(key);
+          if (v !== undefined) out.set(key, v);
+        }
+      }),
+    );
+    return out;
+  }
+
+  #table(kind: string): Map<KeyValue, Entry> {
+    let table = this.#kinds.get(kind);
+    if (table === undefined) this.#kinds.set(kind, (table = new Map()));
+    return table;
+  }
+
+  /**
+   * Lists `entry` under `keys` until `settled` settles: then, if it fulfilled, for a grace period more (a
+   * view whose cache read raced with it still shares it); if it rejected (the load or its write failed), at once.
+   */
+  #register(table: Map<KeyValue, Entry>, entry: Entry, keys: readonly KeyValue[], settled: Promise<unknown>): void {
+    for (const key of keys) table.set(key, entry);
+    const retire = () => {
+      for (const key of keys) if (table.get(key) === entry) table.delete(key);
+    };
+    settled.then(
+      () => {
+        const timer = setTimeout(() => {
+          this.#timers.delete(timer);
+          retire();
+        }, GRACE_MS);
+        timer.unref();
+        this.#timers.add(timer);
+      },
+      retire,
+    );
   }
 
   /** Forgets finished loads (the store is closing). */

@@ -59,8 +59,8 @@ export async function runLookups<T>(ctx: LoadContext, kind: LookupKind<T>, keys:
   // 3.–5. shared load and claim, origin, merge. Another process's answer stands for this lookup only if it
   // is at least as new as the lookup needs: begun after it was asked (FRESHEN), or within maxAge.
   const since = mode === Mode.FRESHEN ? askedAt : (notBefore ?? 0);
-  const shared = await ctx.inflight.share(kind.id, missing, asked.shareSince, (mine) =>
-    fetchClaimed<T>(ctx.cache, kind.id, since, mine, (claimed) => fetchAndMerge(kind, claimed), (others) => kind.read(others, since)),
+  const shared = await ctx.inflight.share(kind.id, missing, asked.shareSince, (mine, hold) =>
+    fetchClaimed<T>(ctx.cache, kind.id, since, mine, (claimed) => fetchAndMerge(ctx, kind, claimed, hold), (others) => kind.read(others, since)),
   );
   const unreachable: KeyValue[] = [];
   for (const key of missing) {
@@ -92,12 +92,46 @@ export async function runLookups<T>(ctx: LoadContext, kind: LookupKind<T>, keys:
   return out;
 }
 
-/** Steps 4 and 5: the origin's answer for `keys`, merged into the cache (rows and marks) before it is given. */
-async function fetchAndMerge<T>(kind: LookupKind<T>, keys: KeyValue[]): Promise<Map<KeyValue, T>> {
+/**
+ * Steps 1 and 3 for loads that have their own way to the origin (include trees): what the cache holds
+ * complete for `keys` (not in FRESHEN), and what loads in flight in this process — whose cache writes may
+ * not have committed yet — already answered (in FRESHEN, only loads begun after `born`); never starts a
+ * load. Keys in neither are left out; `fresh` holds those answered by a load in flight.
+ */
+export async function readKnown<T>(
+  ctx: LoadContext,
+  kind: LookupKind<T>,
+  keys: readonly KeyValue[],
+  mode: Mode,
+  born: number,
+): Promise<{ values: Map<KeyValue, T>; fresh: Set<KeyValue> }> {
+  const freshen = mode === Mode.FRESHEN;
+  const notBefore = !freshen && kind.maxAge !== undefined ? Date.now() - kind.maxAge : undefined;
+  const values = freshen ? new Map<KeyValue, T>() : await kind.read(keys, notBefore);
+  const fresh = new Set<KeyValue>();
+  if (values.size === keys.length) return { values, fresh };
+  const pending = await ctx.inflight.take<T>(kind.id, values.size === 0 ? keys : keys.filter((k) => !values.has(k)), freshen ? born : 0);
+  for (const [key, value] of pending) {
+    values.set(key, value);
+    fresh.add(key);
+  }
+  return { values, fresh };
+}
+
+/**
+ * Steps 4 and 5: the origin's answer for `keys`, and its cache write (rows and marks in one transaction).
+ * By default the answer is given as soon as the origin has answered, and the write commits right after,
+ * off the caller's path: until it has, the answer stays shared in flight (`hold`), so no lookup in this
+ * process goes to the origin for it again, and the fetch claims other processes wait on are released only
+ * by the commit. With `cacheWrites: 'before-answer'` the write commits first.
+ */
+async function fetchAndMerge<T>(ctx: LoadContext, kind: LookupKind<T>, keys: KeyValue[], hold: (write: Promise<unknown>) => void): Promise<Map<KeyValue, T>> {
   // Stamped when the read began: a slower, older read landing later must not pass for the newer one.
   const readAt = Date.now();
   const rows = await kind.select(keys);
   const answers = kind.answers(keys, rows);
-  await kind.merge(keys, rows, readAt);
+  const write = ctx.written(kind.merge(keys, rows, readAt), () => ctx.cache.release(kind.id, keys));
+  if (ctx.answerFirst) hold(write);
+  else await write;
   return answers;
 }

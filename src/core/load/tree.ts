@@ -12,6 +12,7 @@ import { applyToEntities, applyToGroups } from '../local/overlay.js';
 import type { LoadContext } from './context.js';
 import { absentOf } from './entities.js';
 import type { Lookups } from './lookups.js';
+import { readKnown } from './pipeline.js';
 import { groupRows } from './relation.js';
 
 /**
@@ -22,6 +23,8 @@ export interface TreeHost {
   readonly lookups: Lookups;
   /** How the view shows local changes: applied to the origin's rows before the view adopts them. */
   readonly lens: LocalLens;
+  /** When the view was made, on the store's in-flight clock (FRESHEN takes only loads begun later). */
+  readonly born: number;
   /** The object the view holds for `key`, if it answers under `mode`. */
   held(entity: CompiledEntity, key: KeyValue, mode: Mode): EntityObject | undefined;
   /** The answer (or the load in progress) the view already has for a relation lookup, if any. */
@@ -109,7 +112,7 @@ export async function loadTree(
         // What this view already has (or is loading) is not asked again.
         const keys = await takeKnown(view, rel, all, mode, next);
         let missing = keys;
-        if (mode !== Mode.FRESHEN && keys.length > 0) {
+        if (keys.length > 0) {
           const answered = await readCached(view, rel, keys, mode, next);
           missing = keys.filter((k) => !answered.has(k));
         }
@@ -129,6 +132,8 @@ export async function loadTree(
   const local = await view.lens.snapshot(true);
   const batches: MergeBatch[] = [];
   const adopts: (() => () => void)[] = [];
+  /** Each level's answers by lookup kind, shared in flight until the write commits. */
+  const answered: { kind: string; answers: Map<KeyValue, unknown> }[] = [];
   for (let i = 0; i < levels.length; i++) {
     const plan = plans[i] as LevelPlan;
     const rel = plan.rel;
@@ -144,6 +149,10 @@ export async function loadTree(
       const entity = plan.entity;
       const absentKeys = absentOf(asked, rows, entity.key.of);
       batches.push({ entity, rows, loadedAt, entityKeys: asked, absentKeys, unclaimed: true });
+      const answers = new Map<KeyValue, Row | null>();
+      for (const key of absentKeys) answers.set(key, null);
+      for (const row of rows) answers.set(entity.key.of(row) as KeyValue, row);
+      answered.push({ kind: entity.name, answers });
       adopts.push(() => {
         if (local === undefined) {
           view.adopt(entity, rows, true);
@@ -159,22 +168,33 @@ export async function loadTree(
       });
       continue;
     }
+    const groups = groupRows(rel, rows);
     batches.push({ entity: rel.target, rows, loadedAt, relation: { rel, keys: asked }, unclaimed: true });
+    const answers = new Map<KeyValue, Row[]>();
+    for (const key of asked) answers.set(key, groups.get(key) ?? []);
+    answered.push({ kind: rel.id, answers });
     adopts.push(() => {
-      let grouped = groupRows(rel, rows);
+      let grouped: Map<KeyValue, Row[]> = groups;
       if (local !== undefined) {
-        grouped = new Map(asked.map((k) => [k, grouped.get(k) ?? []]));
+        // Copies: the origin's groups are also shared in flight as they are.
+        grouped = new Map(asked.map((k) => [k, [...(groups.get(k) ?? [])]]));
         applyToGroups(local, view.lens.side, rel, grouped);
       }
-      const groups = adoptGroups(view, rel, grouped, true);
+      const objects = adoptGroups(view, rel, grouped, true);
       return () => {
-        for (const key of asked) view.primeRelation(rel, key, relationValue(rel, groups.get(key)));
+        for (const key of asked) view.primeRelation(rel, key, relationValue(rel, objects.get(key)));
       };
     });
   }
-  // The cache writes on its own thread while the view takes the rows in; the view answers from them once
-  // they are written.
-  const merged = ctx.cache.merge(batches);
+  // The cache writes on its own thread while the view takes the rows in.
+  const merged = ctx.written(ctx.cache.merge(batches));
+  if (ctx.answerFirst) {
+    // Answer now; until the write commits, lookups of these keys by any view take them from in flight.
+    for (const level of answered) ctx.inflight.publish(level.kind, level.answers, merged);
+    merged.catch(() => undefined); // reported by ctx.written
+    for (const prime of adopts.map((adopt) => adopt())) prime();
+    return;
+  }
   let primes: (() => void)[];
   try {
     primes = adopts.map((adopt) => adopt());
@@ -244,31 +264,34 @@ function distinct(keys: readonly (KeyValue | null)[]): KeyValue[] {
 }
 
 /**
- * Answers a level from the cache where it is complete: primes the view with what it found, pushes the
- * objects found onto `next`, and returns the keys answered.
+ * Answers a level from what the view may take without the origin — the cache where it is complete (not in
+ * FRESHEN), and loads in flight in this process: primes the view with what it found, pushes the objects
+ * found onto `next`, and returns the keys answered.
  */
 async function readCached(view: TreeHost, rel: CompiledRelation, keys: readonly KeyValue[], mode: Mode, next: EntityObject[]): Promise<Set<KeyValue>> {
-  const notBefore = (maxAge: number | undefined) => (mode === Mode.PREFER_CACHE && maxAge !== undefined ? Date.now() - maxAge : undefined);
+  const ctx = view.lookups.ctx;
   if (rel.kind === 'belongsTo') {
-    const read = await view.lookups.entity(rel.target).read(keys, notBefore(rel.target.maxAge));
-    const rows: Row[] = [];
-    const absent: KeyValue[] = [];
-    for (const [key, row] of read) {
-      if (row === null) absent.push(key);
-      else rows.push(row);
+    const read = await readKnown(ctx, view.lookups.entity(rel.target), keys, mode, view.born);
+    for (const fresh of [false, true]) {
+      const rows: Row[] = [];
+      const absent: KeyValue[] = [];
+      for (const [key, row] of read.values) {
+        if (read.fresh.has(key) !== fresh) continue;
+        if (row === null) absent.push(key);
+        else rows.push(row);
+      }
+      for (const obj of view.adopt(rel.target, rows, fresh)) next.push(obj);
+      view.markAbsent(rel.target, absent, fresh);
     }
-    for (const obj of view.adopt(rel.target, rows, false)) next.push(obj);
-    view.markAbsent(rel.target, absent, false);
-    return new Set(read.keys());
+    return new Set(read.values.keys());
   }
-  const read = await view.lookups.relation(rel).read(keys, notBefore(rel.maxAge));
-  const groups = adoptGroups(view, rel, read, false);
-  for (const key of read.keys()) {
-    const members = groups.get(key);
+  const read = await readKnown(ctx, view.lookups.relation(rel), keys, mode, view.born);
+  for (const [key, rows] of read.values) {
+    const members = rows.length === 0 ? undefined : view.adopt(rel.target, rows, read.fresh.has(key));
     if (members !== undefined) next.push(...members);
     view.primeRelation(rel, key, relationValue(rel, members));
   }
-  return new Set(read.keys());
+  return new Set(read.values.keys());
 }
 
 /** The view's objects for each group of rows. */

@@ -118,7 +118,13 @@ function compileSchema(defs: Record<string, EntityDef>): CompiledSchema {
           if (typeof v !== 'string' || !IDENTIFIER.test(v)) fail(`${at}.${field}: expected an identifier, got ${describe(v)}`);
         }
         const table = options.through as string;
-        if (tables.has(table) || RESERVED_TABLES.has(table)) fail(`${at}.through: table "${table}" is already an entity table or reserved`);
+        if (tables.has(table)) {
+          fail(
+            `${at}.through: table "${table}" is the table of entity ${tables.get(table)}; a manyToMany's join table cannot also be an entity's table ` +
+              `(the cache keeps the join rows in a table of that name): drop the entity ${tables.get(table)}, or drop the manyToMany and reach ${rel.target} through ${tables.get(table)}'s relations`,
+          );
+        }
+        if (RESERVED_TABLES.has(table)) fail(`${at}.through: table "${table}" is reserved for the cache's own use`);
         if (options.sourceKey === options.targetKey) fail(`${at}: sourceKey and targetKey must differ, both are "${options.sourceKey}"`);
         if (source.key.composite || target.key.composite) fail(`${at}: manyToMany needs single-column keys on ${source.name} and ${target.name}`);
         const sourceKey = source.key.columns[0] as CompiledColumn;

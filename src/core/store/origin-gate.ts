@@ -1,13 +1,14 @@
 // The one way to the origin: bounded concurrency, a timeout, statement counting, failures as OriginError.
 import pLimit, { type LimitFunction } from 'p-limit';
-import { IsOfflineError, OriginError } from '../errors.js';
+import { IsOfflineError, OriginError, SchemaError } from '../errors.js';
 import type { Origin, SelectRequest } from '../origin.js';
 import type { Row } from '../values.js';
 
 /**
  * @internal Every origin statement of a store passes here: at most `concurrency` at once across all
  * views, each given up after `timeoutMs`, counted (statements and round trips), and a failure wrapped in
- * an `OriginError` carrying the driver's error.
+ * an `OriginError` carrying the driver's error (a `SchemaError` or `TypeError` the origin raised about a
+ * result it refused passes as it is).
  */
 export class OriginGate {
   readonly #origin: Origin | null;
@@ -31,20 +32,47 @@ export class OriginGate {
     return this.#limit(async () => {
       this.statements += statements;
       this.roundTrips++;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(Object.assign(new Error(`no answer within ${this.#timeoutMs} ms`), { code: 'ADBV_ORIGIN_TIMEOUT' }));
-        }, this.#timeoutMs);
-      });
       try {
-        return await Promise.race([call(origin), timeout]);
+        return await this.#timed(origin, call);
       } catch (error) {
-        throw new OriginError(`${origin.description}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-      } finally {
-        clearTimeout(timer);
+        // Caller SQL the origin refused before sending anything (a RefusedSqlError): no statement was sent.
+        if (error instanceof TypeError && error.name === 'RefusedSqlError') {
+          this.statements -= statements;
+          this.roundTrips--;
+        }
+        throw error;
       }
     });
+  }
+
+  /**
+   * Opens the origin's connections now (`Origin.warmUp`): given up after the timeout and failing with an
+   * `OriginError`, as a statement is, but neither counted nor queued behind statements.
+   */
+  async warmUp(): Promise<void> {
+    const origin = this.#origin;
+    if (origin?.warmUp === undefined) return;
+    await this.#timed(origin, (o) => (o.warmUp as NonNullable<Origin['warmUp']>).call(o));
+  }
+
+  /** `call`, given up after the timeout, its failure wrapped in an `OriginError` carrying the driver's error. */
+  async #timed<T>(origin: Origin, call: (origin: Origin) => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(Object.assign(new Error(`no answer within ${this.#timeoutMs} ms`), { code: 'ADBV_ORIGIN_TIMEOUT' }));
+      }, this.#timeoutMs);
+    });
+    try {
+      return await Promise.race([call(origin), timeout]);
+    } catch (error) {
+      // A result the schema cannot map, or caller SQL refused, is the caller's to fix: not the origin failing
+      // (nor unreachable).
+      if (error instanceof SchemaError || error instanceof TypeError) throw error;
+      throw new OriginError(`${origin.description}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** A set-wise read, split into statements of at most the batch size (run concurrently under the bound). */

@@ -41,6 +41,15 @@ export interface StoreOptions {
   originConcurrency?: number;
   /** An origin statement not answered within this many ms fails with an `OriginError` (unreachable). Default 30000. */
   originTimeoutMs?: number;
+  /**
+   * When origin answers are written to the cache. `'after-answer'` (default): a batch answers as soon as the
+   * origin has, and its rows and completeness marks commit right after, in one transaction, off the
+   * caller's path; until then the answer is shared in this process and other processes wait on its fetch
+   * claim. A crash in between loses that write — and no mark without its rows: the lookups are simply not
+   * complete in the cache. `'before-answer'`: the write commits before the batch answers, so whatever a
+   * caller was answered is in the file even if the process dies right after.
+   */
+  cacheWrites?: 'after-answer' | 'before-answer';
 }
 
 /** The events of a store: `store.on('query', (e) => …)` hears every statement sent to the origin or the cache. */
@@ -48,6 +57,11 @@ export interface StoreEvents {
   query: [event: QueryEvent];
   /** Lookups of `kind` answered from the cache because the origin could not be reached. */
   fallback: [event: { kind: string; lookups: number; cause: unknown }];
+  /**
+   * A cache write of origin answers failed (after they were given, with `cacheWrites: 'after-answer'`):
+   * nothing of it is marked complete, and those lookups go to the origin again.
+   */
+  error: [error: Error];
 }
 
 /** Statement counters of a store, counted where the statements are sent. */
@@ -60,6 +74,8 @@ export interface StoreStats {
   readonly cacheQueries: number;
   /** Lookups answered from the cache because the origin could not be reached (`OFFLINE_FALLBACK`). */
   readonly fallbacks: number;
+  /** Cache writes of origin answers that failed (each also an `error` event). */
+  readonly cacheWriteFailures: number;
   /**
    * Per entity (`A`), relation (`A.bs`) and custom query (`q:tag`): lookups the cache answered (`hits`) and
    * lookups it could not (`misses`, sent to the origin or failed offline). Lookups answered from a view's
@@ -89,6 +105,9 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
   #state: State = 'new';
   #opening: Promise<void> | undefined;
   #fallbacks = 0;
+  #cacheWriteFailures = 0;
+  /** Cache writes of origin answers not yet settled (what `flush()` waits for). */
+  readonly #writes = new Set<Promise<void>>();
   readonly #lookups: Record<string, { hits: number; misses: number }> = {};
   /** Live statement counters. */
   readonly stats: StoreStats;
@@ -99,7 +118,10 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
       throw new TypeError(`createStore: expected a schema from defineSchema(), got ${describe(schema)}`);
     }
     if (options === null || typeof options !== 'object') throw new TypeError(`createStore: expected options, got ${describe(options)}`);
-    const { origin = null, cache, mode, batchSize = 5000, originConcurrency = 4, originTimeoutMs = 30000 } = options;
+    const { origin = null, cache, mode, batchSize = 5000, originConcurrency = 4, originTimeoutMs = 30000, cacheWrites = 'after-answer' } = options;
+    if (cacheWrites !== 'after-answer' && cacheWrites !== 'before-answer') {
+      throw new TypeError(`createStore: cacheWrites must be 'after-answer' or 'before-answer', got ${describe(cacheWrites)}`);
+    }
     if (typeof originTimeoutMs !== 'number' || !(originTimeoutMs > 0)) throw new TypeError(`createStore: originTimeoutMs must be a positive number of ms, got ${describe(originTimeoutMs)}`);
     origin?.setTimeout?.(originTimeoutMs);
     if (mode !== undefined) assertMode(mode, 'createStore options.mode');
@@ -143,6 +165,22 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
         this.#fallbacks += lookups;
         this.emit('fallback', { kind, lookups, cause });
       },
+      answerFirst: cacheWrites === 'after-answer',
+      written: (write, onFail) => {
+        const tracked = write.then(
+          () => undefined,
+          async (error: unknown) => {
+            this.#cacheWriteFailures++;
+            await onFail?.().catch(() => undefined);
+            // An 'error' event with no listener would throw: the failure is still counted in stats.
+            if (this.listenerCount('error') > 0) this.emit('error', error instanceof Error ? error : new Error(String(error)));
+          },
+        );
+        this.#writes.add(tracked);
+        void tracked.finally(() => this.#writes.delete(tracked));
+        ctx.track(tracked);
+        return write;
+      },
       batchSize,
       canTree: typeof origin?.selectTree === 'function' && (origin.treeInOneRoundTrip?.() ?? true),
       selectTree: (levels) => gate.call((o) => (o.selectTree as NonNullable<Origin['selectTree']>).call(o, levels), levels.length),
@@ -156,6 +194,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
       cacheQueries: { enumerable: true, get: () => cache.statementCount },
       originRoundTrips: { enumerable: true, get: () => gate.roundTrips },
       fallbacks: { enumerable: true, get: () => this.#fallbacks },
+      cacheWriteFailures: { enumerable: true, get: () => this.#cacheWriteFailures },
       lookups: { enumerable: true, get: () => this.#lookups },
       toJSON: { value: () => this.#statsSnapshot() },
       [inspect.custom]: { value: () => this.#statsSnapshot() },
@@ -221,7 +260,9 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
   /**
    * Opens every connection the origin may use (its pool's, and those reserved for one-trip tree loads)
    * now, instead of on first use: over a slow network a connection costs several round trips, which the
-   * first requests of a server would otherwise pay. Optional; resolves at once without an origin.
+   * first requests of a server would otherwise pay. Optional; resolves at once without an origin. Rejects
+   * with an `OriginError` (carrying the driver's error) when the origin cannot be reached, or does not
+   * answer within `originTimeoutMs`.
    *
    * @example
    * await store.open();
@@ -229,7 +270,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
    */
   async warmUp(): Promise<void> {
     if (this.#state !== 'open') throw new NotLiveError('cannot warm up: the store is not open');
-    await this.#origin?.warmUp?.();
+    await this.#gate.warmUp();
   }
 
   /**
@@ -241,6 +282,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
    */
   async verify(): Promise<VerifyReport> {
     if (this.#state !== 'open') throw new NotLiveError('cannot verify: the store is not open');
+    await this.flush();
     return this.#cache.verify();
   }
 
@@ -254,6 +296,8 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     if (this.#state !== 'open') throw new NotLiveError('cannot query the cache: the store is not open');
     if (typeof sql !== 'string' || sql.trim() === '') throw new TypeError(`cacheSql: sql must be a non-empty string, got ${describe(sql)}`);
     if (!Array.isArray(params)) throw new TypeError(`cacheSql: params must be an array, got ${describe(params)}`);
+    // What this store has answered is in the cache by the time caller SQL reads it.
+    await this.flush();
     return this.#cache.sql(sql, params);
   }
 
@@ -322,6 +366,18 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     return targets.length === 0 ? 0 : this.#cache.discardLocal(targets);
   }
 
+  /**
+   * Waits until every cache write of answers already given has settled (committed, or failed and
+   * reported): after it, whatever this store answered from the origin is in the cache file.
+   *
+   * @example
+   * await view.A(1);
+   * await store.flush(); // A 1 is now complete in the file, for other processes and for OFFLINE
+   */
+  async flush(): Promise<void> {
+    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
+  }
+
   /** Closes what the store opened: the cache, and the origin unless the caller passed in its pool. */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
@@ -345,6 +401,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
       originRoundTrips: this.#gate.roundTrips,
       cacheQueries: this.#cache.statementCount,
       fallbacks: this.#fallbacks,
+      cacheWriteFailures: this.#cacheWriteFailures,
       lookups: this.#lookups,
     };
   }

@@ -6,7 +6,7 @@ import type { LoadContext } from '../load/context.js';
 import { displayKey } from '../load/entities.js';
 import type { Lookups } from '../load/lookups.js';
 import type { LocalLens } from '../local/local-lens.js';
-import { runLookups, type Asked } from '../load/pipeline.js';
+import { readKnown, runLookups, type Asked } from '../load/pipeline.js';
 import { queryLookup } from '../load/query.js';
 import { loadTree, type TreeHost } from '../load/tree.js';
 import { assertMode, capMode, Mode } from '../mode.js';
@@ -214,11 +214,10 @@ export class ViewState implements EntityHost, TreeHost {
     const wanted = new Set<KeyValue>();
     for (const key of keys) if (!objects.heldAbsent(entity, key, mode) && objects.held(entity, key, mode) === undefined) wanted.add(key);
     let fetch = [...wanted];
-    if (mode !== Mode.FRESHEN && fetch.length > 0) {
-      const notBefore = entity.maxAge === undefined ? undefined : Date.now() - entity.maxAge;
-      const read = await this.lookups.entity(entity).read(fetch, notBefore);
-      this.#adoptEntities(entity, read, new Set());
-      fetch = fetch.filter((k) => !read.has(k));
+    if (fetch.length > 0) {
+      const read = await readKnown(this.ctx, this.lookups.entity(entity), fetch, mode, this.born);
+      this.#adoptEntities(entity, read.values, read.fresh);
+      fetch = fetch.filter((k) => !read.values.has(k));
     }
     this.ctx.count(entity.name, wanted.size - fetch.length, fetch.length);
     const fetching = new Set(fetch);
