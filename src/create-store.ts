@@ -1,6 +1,6 @@
-import { sqliteCache } from './cache/sqlite.js';
+import { sqliteCache } from './cache/sqlite/index.js';
 import type { CacheStore } from './core/cache-store.js';
-import { Store, type StoreOptions } from './core/store.js';
+import { Store, type StoreOptions } from './core/store/store.js';
 import type { EntityDef, Schema } from './core/schema.js';
 import { attachDebugLog } from './debug-log.js';
 

@@ -1,5 +1,5 @@
 import type { QueryEvent } from './core/events.js';
-import type { Store } from './core/store.js';
+import type { Store } from './core/store/store.js';
 
 /** The namespace of origin statements and fallbacks; cache statements are logged under `asyncdbview:cache`. */
 export const DEBUG_NAMESPACE = 'asyncdbview';

@@ -192,7 +192,7 @@ describe('several processes, one cache file', { skip }, () => {
 
   it('relation claims left by a crashed process (killed after claiming) are taken over after their expiry', async () => {
     const file = tmp.file('crashed.db');
-    const worker = startWorker('hold-claim.js', { how: 'insert', file, kind: 'r:A.bs', keys: [1, 2, 3], ms: 1500 });
+    const worker = startWorker('hold-claim.js', { how: 'insert', file, kind: 'A.bs', keys: [1, 2, 3], ms: 1500 });
     try {
       await worker.line('claimed');
       worker.child.kill('SIGKILL');
@@ -269,7 +269,7 @@ describe('several processes, one cache file: races between a cache read and a cl
     const truth = await readTruth(db.admin);
     const claims = await openSqlite(file);
     const until = Date.now() + 1000;
-    await claims.run("INSERT INTO adbv_fetching (kind, key, owner, expires_at) VALUES ('e:A', 1, 'other-process', ?), ('r:A.bs', 2, 'other-process', ?)", [until, until]);
+    await claims.run("INSERT INTO adbv_fetching (kind, key, owner, expires_at) VALUES ('A', 1, 'other-process', ?), ('A.bs', 2, 'other-process', ?)", [until, until]);
     await claims.close();
 
     await using store = await openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode: Mode.FRESHEN });

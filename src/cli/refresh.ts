@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Mode } from '../core/mode.js';
 import { openStore } from '../create-store.js';
-import { sqliteCache } from '../cache/sqlite.js';
+import { sqliteCache } from '../cache/sqlite/index.js';
 import { stringOption, type Command } from './command.js';
 import { ExitCode } from './exit-codes.js';
 import { loadSchema } from './load-schema.js';

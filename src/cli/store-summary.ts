@@ -1,4 +1,4 @@
-import type { StoreStats } from '../core/store.js';
+import type { StoreStats } from '../core/store/store.js';
 import { formatDuration } from './format-units.js';
 
 /** What a command's store did: lookups and statements, and how long it took. */

@@ -2,7 +2,7 @@ import type { KeyValue } from '../core/codec.js';
 import { Mode } from '../core/mode.js';
 import type { CompiledEntity } from '../core/schema.js';
 import { openStore } from '../create-store.js';
-import { sqliteCache } from '../cache/sqlite.js';
+import { sqliteCache } from '../cache/sqlite/index.js';
 import { positiveIntOption, stringOption, type Command } from './command.js';
 import { ExitCode } from './exit-codes.js';
 import { includeOption } from './include-option.js';

@@ -1,6 +1,7 @@
-import type { KeyValue, Row } from './codec.js';
+// The cache port: what the core asks of the local cache in front of the origin (`sqliteCache` implements it).
+import type { KeyValue, Row } from './values.js';
 import type { StatementListener } from './events.js';
-import type { CompiledEntity, CompiledKey, CompiledRelation, CompiledSchema } from './schema.js';
+import type { CompiledEntity, CompiledRelation, CompiledSchema } from './schema.js';
 
 /** What the cache knows of some entity keys. Keys in neither list were never asked (or are too old). */
 export interface EntityRead {
@@ -101,14 +102,16 @@ export interface CacheStore {
   /** Every custom query recorded complete. */
   recordedQueries(): Promise<RecordedQuery[]>;
   /**
-   * Claims the right to fetch `keys` of a lookup kind (`e:Entity`, `r:Entity.relation`, `q:tag`) from the
-   * origin, for processes sharing this cache: returns the keys now claimed by this process; the others are
-   * being fetched by another process whose claim has not expired, or were marked complete (under
-   * `markKind`, at or after `markedSince`) since the caller read the cache. `merge` of the answer releases them.
+   * Claims the right to fetch `keys` of a lookup kind from the origin, for processes sharing this cache.
+   * `kind` is spelled as completeness marks spell it: an entity name (`A`), a relation id (`A.bs`) or a
+   * custom query (`q:tag`, whose key is its parameters' text); the cache knows each kind's key encoding
+   * from its schema. Returns the keys now claimed by this process; the others are being fetched by another
+   * process whose claim has not expired, or were marked complete at or after `markedSince` since the
+   * caller read the cache. `merge` of the answer releases them.
    */
-  claim(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[], markKind: string, markedSince: number): Promise<KeyValue[]>;
+  claim(kind: string, keys: readonly KeyValue[], markedSince: number): Promise<KeyValue[]>;
   /** Gives up claims after a failed fetch, so other processes need not wait for them to expire. */
-  release(kind: string, key: CompiledKey | undefined, keys: readonly KeyValue[]): Promise<void>;
+  release(kind: string, keys: readonly KeyValue[]): Promise<void>;
   /** Checks that every completeness mark is backed by the rows it stands for, and the file's integrity. */
   verify(): Promise<VerifyReport>;
   /** Reports each statement it sends (the store forwards them as `query` events). */

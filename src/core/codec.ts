@@ -1,11 +1,7 @@
 import type { ColumnType, CompiledColumn, CompiledEntity } from './schema.js';
-import { describe } from './mode.js';
+import { describe, type KeyValue, type Row } from './values.js';
 
-/** A key value after normalisation: what identity maps and completeness marks are keyed by. */
-export type KeyValue = number | bigint | string;
-
-/** A row as a driver hands it over (or, after decoding, with canonical values). */
-export type Row = Record<string, unknown>;
+export type { KeyValue, Row } from './values.js';
 
 /**
  * Checks and normalises a key for `entity`'s key column, so the same row is always found under the same

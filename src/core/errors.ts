@@ -1,4 +1,4 @@
-import { describe } from './mode.js';
+import { describe } from './values.js';
 
 /** A store or view was used before `open()` or after `close()`. */
 export class NotLiveError extends Error {

@@ -1,4 +1,4 @@
-import { describe } from './mode.js';
+import { describe } from './values.js';
 import type { CompiledEntity, CompiledRelation, EntityDef, RelationDef } from './schema.js';
 
 /**

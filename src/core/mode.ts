@@ -1,3 +1,8 @@
+// The modes a lookup may run in, their order, and the checks on a mode given by a caller.
+import { describe } from './values.js';
+
+export { describe };
+
 /**
  * How a lookup may use the cache and the origin.
  *
@@ -62,20 +67,5 @@ export function assertMode(value: unknown, where: string): asserts value is Mode
     throw new TypeError(
       `${where}: mode must be one of ${Object.values(Mode).map((m) => JSON.stringify(m)).join(', ')} (use Mode.X); got ${describe(value)}`,
     );
-  }
-}
-
-/** A short, safe rendering of a value for error messages. */
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? value.slice(0, 77) + '...' : value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (value instanceof Date) return `Date(${Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()})`;
-  try {
-    const json = JSON.stringify(value);
-    return json === undefined ? String(value) : json.length > 80 ? json.slice(0, 77) + '...' : json;
-  } catch {
-    return Object.prototype.toString.call(value);
   }
 }

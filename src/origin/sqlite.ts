@@ -2,8 +2,8 @@ import { decodeRows, planDecode, type DecodePlan, type Row } from '../core/codec
 import type { StatementListener } from '../core/events.js';
 import type { Origin, SelectRequest } from '../core/origin.js';
 import type { ColumnType, CompiledColumn, CompiledEntity } from '../core/schema.js';
-import { keysParam } from '../core/key.js';
 import { inKeys, quoteSqlite as q, type SqliteConnection } from '../sqlite/connection.js';
+import { keysParam } from '../sqlite/keys-param.js';
 import { NodeSqlite3Connection } from '../sqlite/node-sqlite3.js';
 import { assertReadOnlyStatement } from '../sql/read-only-statement.js';
 

@@ -1,4 +1,4 @@
-import { describe } from '../core/mode.js';
+import { describe } from '../core/values.js';
 import { BetterSqlite3Connection } from './better-sqlite3.js';
 import type { SqliteConnection } from './connection.js';
 import { NodeSqlite3Connection } from './node-sqlite3.js';

@@ -191,3 +191,13 @@ export function inListSizes(sql: string): number[] {
   }
   return sizes;
 }
+
+/**
+ * The literal values of the first `IN (…)` list of numbers in a statement as sent (values inlined by the
+ * client), sorted: which keys the statement carried, whatever order statements arrived in.
+ */
+export function inListNumbers(sql: string): number[] {
+  const m = /\bIN \(([-\d,\s]+)\)/.exec(sql);
+  if (m === null) return [];
+  return (m[1] as string).split(',').map((s) => Number(s.trim())).sort((a, b) => a - b);
+}

@@ -1,3 +1,4 @@
+// One batch window shared by all the loaders of a view, so concurrent callers move on in step.
 /**
  * @internal One batch window for all the loaders of a view.
  *

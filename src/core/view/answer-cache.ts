@@ -1,3 +1,4 @@
+// A DataLoader cache map that can also say which answers have arrived, so they are given at once.
 /**
  * @internal A DataLoader `cacheMap` that also keeps the answers that have arrived.
  *

@@ -1,7 +1,7 @@
+// Fetch claims: processes sharing one cache file fetch each lookup from the origin once between them.
 import { setTimeout as delay } from 'node:timers/promises';
-import type { KeyValue } from './codec.js';
-import type { CompiledKey } from './schema.js';
-import type { StoreCore } from './store-core.js';
+import type { CacheStore } from '../cache-store.js';
+import type { KeyValue } from '../values.js';
 
 /** How often a process waiting on another's fetch looks at the cache again. */
 const POLL_MS = 20;
@@ -9,31 +9,31 @@ const POLL_MS = 20;
 const MAX_ROUNDS = 3000;
 
 /**
- * Fetches `keys` of a lookup kind from the origin unless another process sharing the cache file is
- * already fetching them, or has completed them since `claim.since` (ms): those are read back from the
- * cache (answers older than `since` do not count), or fetched here once the other's claim expires.
- * `fetch` merges its answer, which releases the claims.
+ * Fetches `keys` of lookup `kind` from the origin unless another process sharing the cache file is
+ * already fetching them, or has completed them since `since` (ms): those are read back from the cache
+ * (answers older than `since` do not count), or fetched here once the other's claim expires. `fetch`
+ * merges its answer, which releases the claims; a failed fetch releases them here.
  */
 export async function fetchClaimed<T>(
-  core: StoreCore,
-  claim: { kind: string; markKind: string; key: CompiledKey | undefined; since: number },
+  cache: CacheStore,
+  kind: string,
+  since: number,
   keys: readonly KeyValue[],
   fetch: (keys: KeyValue[]) => Promise<Map<KeyValue, T>>,
   readBack: (keys: KeyValue[]) => Promise<Map<KeyValue, T>>,
 ): Promise<Map<KeyValue, T>> {
-  const { kind, key } = claim;
   const out = new Map<KeyValue, T>();
   let pending: readonly KeyValue[] = keys;
   for (let round = 0; ; round++) {
     if (round > 0) await delay(POLL_MS);
     // Waiting is bounded: past it (an answer that never lands as asked), fetch here regardless.
-    const claimed = round > MAX_ROUNDS ? [...pending] : await core.cache.claim(kind, key, pending, claim.markKind, claim.since);
+    const claimed = round > MAX_ROUNDS ? [...pending] : await cache.claim(kind, pending, since);
     if (claimed.length > 0) {
       let got: Map<KeyValue, T>;
       try {
         got = await fetch(claimed);
       } catch (error) {
-        await core.cache.release(kind, key, claimed).catch(() => undefined);
+        await cache.release(kind, claimed).catch(() => undefined);
         throw error;
       }
       for (const [k, v] of got) out.set(k, v);

@@ -1,16 +1,18 @@
-import type { CacheStore } from './cache-store.js';
-import type { Row } from './codec.js';
-import type { EntityConstructor } from './entity-class.js';
+// What the lookup pipeline needs from its store: the schema, the cache, a bounded, counted origin, shared loads.
+import type { CacheStore } from '../cache-store.js';
 import type { InFlight } from './in-flight.js';
-import type { SelectRequest, TreeLevel } from './origin.js';
-import type { CompiledEntity, CompiledSchema } from './schema.js';
+import type { SelectRequest, TreeLevel } from '../origin.js';
+import type { CompiledEntity, CompiledSchema } from '../schema.js';
+import type { Row } from '../values.js';
 
-/** @internal What a view needs from its store: the schema, the cache, and a bounded, counted origin. */
-export interface StoreCore {
+/**
+ * @internal The store as the loads see it. The store builds one; every view and every load of the store
+ * uses it, and it never reaches back into a view.
+ */
+export interface LoadContext {
   readonly schema: CompiledSchema;
   readonly cache: CacheStore;
   readonly hasOrigin: boolean;
-  readonly classes: readonly EntityConstructor[];
   /** Loads on their way to the origin, shared across the store's views. */
   readonly inflight: InFlight;
   /** Keeps the store from closing its databases under a batch that is still running. */
@@ -30,10 +32,10 @@ export interface StoreCore {
   selectTree(levels: readonly TreeLevel[]): Promise<Row[][]>;
   /** A custom query of `entity` rows on the origin, bounded, counted, errors as `OriginError`. */
   selectSql(entity: CompiledEntity, sql: string, params: readonly unknown[]): Promise<Row[]>;
+  /** Caller SQL on the origin, read-only, bounded, counted, errors as `OriginError`. */
+  raw(sql: string, params: readonly unknown[]): Promise<Row[]>;
   /** Counts lookups of a kind answered by the cache (hits) and not (misses: origin, or offline errors). */
   count(kind: string, hits: number, misses: number): void;
   /** Counts and reports lookups answered from the cache because the origin was unreachable. */
   fellBack(kind: string, lookups: number, cause: unknown): void;
-  /** Caller SQL on the origin, read-only, bounded, counted, errors as `OriginError`. */
-  raw(sql: string, params: readonly unknown[]): Promise<Row[]>;
 }

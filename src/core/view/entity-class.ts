@@ -1,7 +1,7 @@
+// The class of each entity's objects: columns and relations as accessors on a prototype built once per entity.
 import { inspect } from 'node:util';
-import type { Row } from './codec.js';
-import type { CompiledEntity } from './schema.js';
-import type { ViewState } from './view-state.js';
+import type { CompiledEntity, CompiledRelation } from '../schema.js';
+import type { Row } from '../values.js';
 
 /** @internal The view an entity object belongs to. */
 export const VIEW = Symbol('asyncdbview.view');
@@ -12,16 +12,25 @@ export const FRESH = Symbol('asyncdbview.fresh');
 /** @internal The compiled entity, on each entity prototype. */
 export const ENTITY = Symbol('asyncdbview.entity');
 
+/** @internal What an entity object asks of the view it belongs to. */
+export interface EntityHost {
+  readonly closed: boolean;
+  /** Throws the view's `NotLiveError` for `what`. */
+  throwClosed(what: string): never;
+  /** The value of relation `rel` of `obj` (a promise). */
+  follow(rel: CompiledRelation, obj: EntityObject): Promise<unknown>;
+}
+
 /** @internal The fields every entity object carries. */
 export interface EntityObject {
-  [VIEW]: ViewState;
+  [VIEW]: EntityHost;
   [ROW]: Row;
   [FRESH]: boolean;
   readonly [ENTITY]: CompiledEntity;
 }
 
 /** @internal */
-export type EntityConstructor = new (view: ViewState, row: Row, fresh: boolean) => EntityObject;
+export type EntityConstructor = new (view: EntityHost, row: Row, fresh: boolean) => EntityObject;
 
 /**
  * Builds the class of `entity`'s objects. Column and relation accessors live on the prototype, built once
@@ -29,10 +38,10 @@ export type EntityConstructor = new (view: ViewState, row: Row, fresh: boolean) 
  */
 export function makeEntityClass(entity: CompiledEntity): EntityConstructor {
   const Cls = class {
-    [VIEW]: ViewState;
+    [VIEW]: EntityHost;
     [ROW]: Row;
     [FRESH]: boolean;
-    constructor(view: ViewState, row: Row, fresh: boolean) {
+    constructor(view: EntityHost, row: Row, fresh: boolean) {
       this[VIEW] = view;
       this[ROW] = row;
       this[FRESH] = fresh;

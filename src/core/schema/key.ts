@@ -1,5 +1,5 @@
-import type { KeyValue, Row } from './codec.js';
-import type { CompiledColumn } from './schema.js';
+import type { KeyValue, Row } from '../values.js';
+import type { CompiledColumn } from './columns.js';
 
 /**
  * @internal A key over one or more columns: an entity's key, a foreign key, or a join table's source
@@ -47,16 +47,4 @@ export function compileKey(columns: readonly CompiledColumn[]): CompiledKey {
     ofStored: (row) => text(names.map((n) => row[n])),
     components: (key) => (JSON.parse(key as string) as unknown[]).map((v, i) => (big[i] ? BigInt(v as string) : v)),
   };
-}
-
-/** @internal The text of `keys` for `json_each(?)`: values for a single column, canonical texts for composites. */
-export function keysParam(key: CompiledKey, keys: readonly KeyValue[], bigintAsNumber: boolean): string {
-  if (key.composite) return JSON.stringify(keys);
-  let out = '[';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
-    if (i > 0) out += ',';
-    out += typeof k === 'bigint' ? (bigintAsNumber ? String(k) : `"${k}"`) : JSON.stringify(k);
-  }
-  return out + ']';
 }

@@ -1,13 +1,32 @@
-import type { MergeBatch } from './cache-store.js';
-import type { KeyValue, Row } from './codec.js';
-import type { EntityObject } from './entity-class.js';
-import { ROW } from './entity-class.js';
-import type { IncludeNode } from './include.js';
-import { group, relationValue } from './load-relation.js';
-import { Mode } from './mode.js';
-import type { TreeLevel } from './origin.js';
-import type { CompiledEntity, CompiledKey, CompiledRelation } from './schema.js';
-import type { ViewState } from './view-state.js';
+// Include trees: every level the cache cannot answer read from the origin in one round trip, merged in one transaction.
+import type { MergeBatch } from '../cache-store.js';
+import type { IncludeNode } from '../include.js';
+import { Mode } from '../mode.js';
+import type { TreeLevel } from '../origin.js';
+import type { CompiledEntity, CompiledKey, CompiledRelation } from '../schema.js';
+import type { KeyValue, Row } from '../values.js';
+import { ROW, type EntityObject } from '../view/entity-class.js';
+import { relationValue } from '../view/relation-value.js';
+import type { LoadContext } from './context.js';
+import { absentOf } from './entities.js';
+import type { Lookups } from './lookups.js';
+import { groupRows } from './relation.js';
+
+/**
+ * @internal What a tree load needs of the view it loads into: what the view already holds (asked of it
+ * before anything is read), and where its answers go (its identity map and relation answers).
+ */
+export interface TreeHost {
+  readonly lookups: Lookups;
+  /** The object the view holds for `key`, if it answers under `mode`. */
+  held(entity: CompiledEntity, key: KeyValue, mode: Mode): EntityObject | undefined;
+  /** The answer (or the load in progress) the view already has for a relation lookup, if any. */
+  knownRelation(rel: CompiledRelation, key: KeyValue): Promise<unknown> | undefined;
+  adopt(entity: CompiledEntity, rows: readonly Row[], fresh: boolean): EntityObject[];
+  markAbsent(entity: CompiledEntity, keys: readonly KeyValue[], fresh: boolean): void;
+  /** Gives a relation lookup its answer, so awaiting it later sends nothing. */
+  primeRelation(rel: CompiledRelation, key: KeyValue, value: unknown): void;
+}
 
 /** What one origin level stands for: the relation it loads (none: roots by key), and where its parent keys come from. */
 interface LevelPlan {
@@ -26,7 +45,8 @@ interface LevelPlan {
  * any included relation afterwards sends nothing.
  */
 export async function loadTree(
-  view: ViewState,
+  view: TreeHost,
+  ctx: LoadContext,
   roots: readonly EntityObject[],
   nodes: readonly IncludeNode[],
   mode: Mode,
@@ -40,7 +60,7 @@ export async function loadTree(
   };
 
   const addOrigin = (node: IncludeNode, source: { keys: readonly KeyValue[] } | { parent: number }): void => {
-    const size = view.core.batchSize;
+    const size = ctx.batchSize;
     if ('keys' in source && source.keys.length > size) {
       // Bound keys never exceed the batch size: each chunk is a subtree of its own (still in the same round trip).
       for (let i = 0; i < source.keys.length; i += size) addOrigin(node, { keys: source.keys.slice(i, i + size) });
@@ -65,8 +85,8 @@ export async function loadTree(
   if (fetchRoots !== undefined && fetchRoots.keys.length > 0) {
     // Roots not in the view or the cache are the first level of the same round trip.
     const { entity, keys } = fetchRoots;
-    for (let i = 0; i < keys.length; i += view.core.batchSize) {
-      const chunk = keys.slice(i, i + view.core.batchSize);
+    for (let i = 0; i < keys.length; i += ctx.batchSize) {
+      const chunk = keys.slice(i, i + ctx.batchSize);
       const index = levels.length;
       levels.push({ entity, where: entity.key, keys: chunk });
       plans.push({ rel: undefined, entity, keys: chunk });
@@ -89,7 +109,7 @@ export async function loadTree(
           const answered = await readCached(view, rel, keys, mode, next);
           missing = keys.filter((k) => !answered.has(k));
         }
-        view.core.count(rel.kind === 'belongsTo' ? rel.target.name : rel.id, keys.length - missing.length, missing.length);
+        ctx.count(rel.kind === 'belongsTo' ? rel.target.name : rel.id, keys.length - missing.length, missing.length);
         if (missing.length > 0) addOrigin(node, { keys: missing });
         if (node.children.length > 0 && next.length > 0) await walk(next, node.children);
       }),
@@ -99,8 +119,9 @@ export async function loadTree(
   if (roots.length > 0) await walk(roots, nodes);
   if (levels.length === 0) return;
 
-  const rowsByLevel = await view.core.selectTree(levels);
+  // Stamped when the read began: a slower, older read landing later must not pass for the newer one.
   const loadedAt = Date.now();
+  const rowsByLevel = await ctx.selectTree(levels);
   const batches: MergeBatch[] = [];
   const adopts: (() => () => void)[] = [];
   for (let i = 0; i < levels.length; i++) {
@@ -113,22 +134,20 @@ export async function loadTree(
         : distinct((rowsByLevel[plan.parent as number] as Row[]).map(parentColumns(rel as CompiledRelation).of));
     if (asked.length === 0) continue;
     // Keys derived at the origin were asked of nothing else: all misses of the cache.
-    if (rel !== undefined && plan.parent !== undefined) view.core.count(rel.kind === 'belongsTo' ? rel.target.name : rel.id, 0, asked.length);
+    if (rel !== undefined && plan.parent !== undefined) ctx.count(rel.kind === 'belongsTo' ? rel.target.name : rel.id, 0, asked.length);
     if (rel === undefined || rel.kind === 'belongsTo') {
       const entity = plan.entity;
-      const found = new Set(rows.map((r) => entity.key.of(r)));
-      const absentKeys = asked.filter((k) => !found.has(k));
+      const absentKeys = absentOf(asked, rows, entity.key.of);
       batches.push({ entity, rows, loadedAt, entityKeys: asked, absentKeys, unclaimed: true });
       adopts.push(() => {
         view.adopt(entity, rows, true);
-        return () => view.markAbsent(entity, absentKeys);
+        return () => view.markAbsent(entity, absentKeys, true);
       });
       continue;
     }
     batches.push({ entity: rel.target, rows, loadedAt, relation: { rel, keys: asked }, unclaimed: true });
     adopts.push(() => {
-      const groups = new Map<KeyValue, EntityObject[]>();
-      group(view, rel, rows, true, groups, new Set());
+      const groups = adoptGroups(view, rel, groupRows(rel, rows), true);
       return () => {
         for (const key of asked) view.primeRelation(rel, key, relationValue(rel, groups.get(key)));
       };
@@ -136,7 +155,7 @@ export async function loadTree(
   }
   // The cache writes on its own thread while the view takes the rows in; the view answers from them once
   // they are written.
-  const merged = view.core.cache.merge(batches);
+  const merged = ctx.cache.merge(batches);
   let primes: (() => void)[];
   try {
     primes = adopts.map((adopt) => adopt());
@@ -150,7 +169,7 @@ export async function loadTree(
  * Pushes onto `next` what the view already holds for `keys` (a relation it answered or is loading; a
  * belongsTo target it knows, fresh enough for the mode) and returns the keys it does not.
  */
-async function takeKnown(view: ViewState, rel: CompiledRelation, keys: readonly KeyValue[], mode: Mode, next: EntityObject[]): Promise<KeyValue[]> {
+async function takeKnown(view: TreeHost, rel: CompiledRelation, keys: readonly KeyValue[], mode: Mode, next: EntityObject[]): Promise<KeyValue[]> {
   const rest: KeyValue[] = [];
   if (rel.kind === 'belongsTo') {
     for (const key of keys) {
@@ -209,21 +228,33 @@ function distinct(keys: readonly (KeyValue | null)[]): KeyValue[] {
  * Answers a level from the cache where it is complete: primes the view with what it found, pushes the
  * objects found onto `next`, and returns the keys answered.
  */
-async function readCached(view: ViewState, rel: CompiledRelation, keys: readonly KeyValue[], mode: Mode, next: EntityObject[]): Promise<Set<KeyValue>> {
-  const answered = new Set<KeyValue>();
-  const notBefore = (entityMaxAge: number | undefined) => (mode === Mode.PREFER_CACHE && entityMaxAge !== undefined ? Date.now() - entityMaxAge : undefined);
+async function readCached(view: TreeHost, rel: CompiledRelation, keys: readonly KeyValue[], mode: Mode, next: EntityObject[]): Promise<Set<KeyValue>> {
+  const notBefore = (maxAge: number | undefined) => (mode === Mode.PREFER_CACHE && maxAge !== undefined ? Date.now() - maxAge : undefined);
   if (rel.kind === 'belongsTo') {
-    const read = await view.core.cache.readEntities(rel.target, keys, notBefore(rel.target.maxAge));
-    for (const obj of view.adopt(rel.target, read.rows, false)) next.push(obj);
-    for (const row of read.rows) answered.add(rel.target.key.of(row) as KeyValue);
-    view.markAbsent(rel.target, read.absentKeys, false);
-    for (const k of read.absentKeys) answered.add(k);
-    return answered;
+    const read = await view.lookups.entity(rel.target).read(keys, notBefore(rel.target.maxAge));
+    const rows: Row[] = [];
+    const absent: KeyValue[] = [];
+    for (const [key, row] of read) {
+      if (row === null) absent.push(key);
+      else rows.push(row);
+    }
+    for (const obj of view.adopt(rel.target, rows, false)) next.push(obj);
+    view.markAbsent(rel.target, absent, false);
+    return new Set(read.keys());
   }
-  const read = await view.core.cache.readRelation(rel, keys, notBefore(rel.maxAge));
-  const groups = new Map<KeyValue, EntityObject[]>();
-  next.push(...group(view, rel, read.rows, false, groups, answered));
-  for (const key of read.emptyKeys) answered.add(key);
-  for (const key of answered) view.primeRelation(rel, key, relationValue(rel, groups.get(key)));
-  return answered;
+  const read = await view.lookups.relation(rel).read(keys, notBefore(rel.maxAge));
+  const groups = adoptGroups(view, rel, read, false);
+  for (const key of read.keys()) {
+    const members = groups.get(key);
+    if (members !== undefined) next.push(...members);
+    view.primeRelation(rel, key, relationValue(rel, members));
+  }
+  return new Set(read.keys());
+}
+
+/** The view's objects for each group of rows. */
+export function adoptGroups(view: Pick<TreeHost, 'adopt'>, rel: CompiledRelation, groups: ReadonlyMap<KeyValue, Row[]>, fresh: boolean): Map<KeyValue, EntityObject[]> {
+  const out = new Map<KeyValue, EntityObject[]>();
+  for (const [key, rows] of groups) if (rows.length > 0) out.set(key, view.adopt(rel.target, rows, fresh));
+  return out;
 }

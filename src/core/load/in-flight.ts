@@ -1,4 +1,6 @@
-import type { KeyValue } from './codec.js';
+// Loads on their way to the origin, shared by every view of a store so each reaches the origin once.
+import type { KeyValue } from '../values.js';
+import type { Loaded } from './lookup-kind.js';
 
 /** How long a finished load stays visible, so a view whose cache read raced with it still shares it. */
 const GRACE_MS = 1000;
@@ -6,14 +8,6 @@ const GRACE_MS = 1000;
 interface Entry {
   readonly seq: number;
   readonly result: Promise<Map<KeyValue, unknown>>;
-}
-
-/** What {@link InFlight.share} gives back: each key's value, or the error of the load it was in. */
-export interface Shared<T> {
-  readonly values: Map<KeyValue, T>;
-  readonly errors: Map<KeyValue, unknown>;
-  /** Keys whose load started after `since` (or was this call's own): what FRESHEN may use. */
-  readonly fresh: Set<KeyValue>;
 }
 
 /**
@@ -41,7 +35,7 @@ export class InFlight {
     keys: readonly KeyValue[],
     since: number,
     fetch: (keys: KeyValue[]) => Promise<Map<KeyValue, T>>,
-  ): Promise<Shared<T>> {
+  ): Promise<Loaded<T>> {
     let table = this.#kinds.get(kind);
     if (table === undefined) this.#kinds.set(kind, (table = new Map()));
     const mine: KeyValue[] = [];
@@ -73,7 +67,7 @@ export class InFlight {
         retire,
       );
     }
-    const shared: Shared<T> = { values: new Map(), errors: new Map(), fresh: new Set() };
+    const shared: Loaded<T> = { values: new Map(), errors: new Map(), fresh: new Set() };
     await Promise.all(
       [...waits].map(async ([entry, entryKeys]) => {
         try {

@@ -1,17 +1,13 @@
-import type { Row } from './codec.js';
+// The public view: a unit of work with one accessor per entity (`view.A(1)`), over a view state.
+import { IsOfflineError } from '../errors.js';
+import type { Include } from '../include.js';
+import { assertMode, Mode } from '../mode.js';
+import type { EntityDef } from '../schema.js';
+import type { EntityAccessor, EntityOf, NameOf } from '../types.js';
+import type { Row } from '../values.js';
 import type { EntityObject } from './entity-class.js';
-import { IsOfflineError } from './errors.js';
-import type { Include } from './include.js';
-import { assertMode, Mode } from './mode.js';
-import type { EntityDef } from './schema.js';
-import type { EntityAccessor, EntityOf, NameOf } from './types.js';
-import type { PreloadOptions, QuerySpec, ViewState } from './view-state.js';
-
-/** Options of `store.view()`. */
-export interface ViewOptions {
-  /** Overrides the store's mode for this view. */
-  mode?: Mode;
-}
+import type { ManyOptions, PreloadOptions, QuerySpec } from './options.js';
+import type { ViewState } from './view-state.js';
 
 /**
  * A unit of work (one per request or job step): one object per row, and every lookup made in one tick
@@ -65,7 +61,7 @@ export class ViewBase {
     if (typeof sql !== 'string' || sql.trim() === '') throw new TypeError(`raw: sql must be a non-empty string, got ${JSON.stringify(sql)}`);
     if (!Array.isArray(params)) throw new TypeError('raw: params must be an array');
     if (this.#state.mode === Mode.OFFLINE) throw new IsOfflineError('raw SQL needs the origin and the view is offline');
-    return this.#state.core.raw(sql, params);
+    return this.#state.ctx.raw(sql, params);
   }
 
   /**
@@ -115,10 +111,10 @@ export type View<S extends Record<string, EntityDef> = Record<string, EntityDef>
 /** @internal Builds the public view object over a view state. */
 export function createView<S extends Record<string, EntityDef>>(state: ViewState): View<S> {
   const view = new ViewBase(state);
-  for (const entity of state.core.schema.entities) {
-    const accessor = (key: unknown, options?: { include?: object }) =>
+  for (const entity of state.ctx.schema.entities) {
+    const accessor = (key: unknown, options?: ManyOptions) =>
       options?.include === undefined ? state.lookup(entity, key) : state.lookupWith(entity, key, options);
-    accessor.many = (keys: readonly unknown[], options?: { include?: object; nullForMissing?: boolean }) => state.many(entity, keys, options);
+    accessor.many = (keys: readonly unknown[], options?: ManyOptions) => state.many(entity, keys, options);
     Object.defineProperty(view, entity.name, { enumerable: true, value: accessor });
   }
   return view as unknown as View<S>;

@@ -1,21 +1,24 @@
+// The store: a schema bound to an origin and a cache; it makes views and owns what they share.
 import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
-import pLimit, { type LimitFunction } from 'p-limit';
-import type { CacheStore, VerifyReport } from './cache-store.js';
-import type { QueryEvent } from './events.js';
-import { decodeParams, normalizeKey, type KeyValue, type Row } from './codec.js';
-import { makeEntityClass, type EntityConstructor } from './entity-class.js';
-import { IsOfflineError, NotFoundError, NotLiveError, OriginError } from './errors.js';
-import { InFlight } from './in-flight.js';
-import { loadEntities } from './load-entities.js';
-import { loadRelation } from './load-relation.js';
-import { assertMode, describe, Mode } from './mode.js';
-import type { Origin, SelectRequest } from './origin.js';
-import type { CompiledColumn, CompiledEntity, EntityDef, Schema } from './schema.js';
-import type { StoreCore } from './store-core.js';
-import { RefusedSqlError } from '../sql/refused-sql-error.js';
-import { createView, type View, type ViewOptions } from './view.js';
-import { ViewState } from './view-state.js';
+import type { CacheStore, VerifyReport } from '../cache-store.js';
+import { IsOfflineError, NotLiveError } from '../errors.js';
+import type { QueryEvent } from '../events.js';
+import type { LoadContext } from '../load/context.js';
+import { InFlight } from '../load/in-flight.js';
+import { Lookups } from '../load/lookups.js';
+import { assertMode, Mode } from '../mode.js';
+import type { Origin } from '../origin.js';
+import type { EntityDef, Schema } from '../schema.js';
+import { describe, type Row } from '../values.js';
+import { makeEntityClass } from '../view/entity-class.js';
+import type { ViewOptions } from '../view/options.js';
+import { createView, type View } from '../view/view.js';
+import { ViewState, type ViewDeps } from '../view/view-state.js';
+import { OriginGate } from './origin-gate.js';
+import { refreshAll, type RefreshAllOptions } from './refresh-all.js';
+
+export type { RefreshAllOptions } from './refresh-all.js';
 
 /** Options of a {@link Store}. */
 export interface StoreOptions {
@@ -33,23 +36,11 @@ export interface StoreOptions {
   originTimeoutMs?: number;
 }
 
-/** A key as the cache stores it (composite keys as their canonical text, bigints as text), made canonical. */
-function storedKey(entity: CompiledEntity, stored: unknown): KeyValue {
-  if (entity.key.composite) return stored as string;
-  return normalizeKey(entity, (entity.key.columns[0] as CompiledColumn).type === 'bigint' ? BigInt(stored as string) : stored);
-}
-
 /** The events of a store: `store.on('query', (e) => …)` hears every statement sent to the origin or the cache. */
 export interface StoreEvents {
   query: [event: QueryEvent];
   /** Lookups of `kind` answered from the cache because the origin could not be reached. */
   fallback: [event: { kind: string; lookups: number; cause: unknown }];
-}
-
-/** Options of `store.refreshAll()`. */
-export interface RefreshAllOptions {
-  /** Called after each batch with the lookups done so far and in all. */
-  onProgress?: (progress: { kind: string; done: number; total: number }) => void;
 }
 
 /** Statement counters of a store, counted where the statements are sent. */
@@ -80,18 +71,15 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
   readonly #origin: Origin | null;
   readonly #cache: CacheStore;
   readonly #batchSize: number;
-  readonly #limit: LimitFunction;
-  readonly #core: StoreCore;
+  readonly #gate: OriginGate;
+  readonly #views: ViewDeps;
   readonly #inflight = new InFlight();
   readonly #running = new Set<Promise<unknown>>();
   #mode: Mode;
   #state: State = 'new';
   #opening: Promise<void> | undefined;
-  #originQueries = 0;
   #fallbacks = 0;
-  #originRoundTrips = 0;
   readonly #lookups: Record<string, { hits: number; misses: number }> = {};
-  readonly #timeoutMs: number;
   /** Live statement counters. */
   readonly stats: StoreStats;
 
@@ -103,7 +91,6 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     if (options === null || typeof options !== 'object') throw new TypeError(`createStore: expected options, got ${describe(options)}`);
     const { origin = null, cache, mode, batchSize = 5000, originConcurrency = 4, originTimeoutMs = 30000 } = options;
     if (typeof originTimeoutMs !== 'number' || !(originTimeoutMs > 0)) throw new TypeError(`createStore: originTimeoutMs must be a positive number of ms, got ${describe(originTimeoutMs)}`);
-    this.#timeoutMs = originTimeoutMs;
     origin?.setTimeout?.(originTimeoutMs);
     if (mode !== undefined) assertMode(mode, 'createStore options.mode');
     if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new TypeError(`createStore: batchSize must be a positive integer, got ${describe(batchSize)}`);
@@ -120,14 +107,12 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     cache.observe?.(forward);
     this.#mode = mode ?? (origin === null ? Mode.OFFLINE : Mode.FRESHEN);
     this.#batchSize = batchSize;
-    this.#limit = pLimit(originConcurrency);
-    const classes: EntityConstructor[] = schema.compiled.entities.map(makeEntityClass);
+    const gate = (this.#gate = new OriginGate(origin, { concurrency: originConcurrency, timeoutMs: originTimeoutMs, batchSize }));
     const isLive = () => this.#state === 'open';
-    this.#core = {
+    const ctx: LoadContext = {
       schema: schema.compiled,
       cache,
       hasOrigin: origin !== null,
-      classes,
       inflight: this.#inflight,
       track: (work) => {
         this.#running.add(work);
@@ -138,7 +123,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
       get live() {
         return isLive();
       },
-      select: (request) => this.#select(request),
+      select: (request) => gate.select(request),
       count: (kind, hits, misses) => {
         const c = (this.#lookups[kind] ??= { hits: 0, misses: 0 });
         c.hits += hits;
@@ -150,18 +135,15 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
       },
       batchSize,
       canTree: typeof origin?.selectTree === 'function' && (origin.treeInOneRoundTrip?.() ?? true),
-      selectTree: (levels) =>
-        this.#originCall(
-          (o) => (o.selectTree as NonNullable<Origin['selectTree']>).call(o, levels),
-          levels.length,
-        ),
-      selectSql: (entity, sql, params) => this.#originCall((o) => o.selectSql(entity, sql, params)),
-      raw: (sql, params) => this.#originCall((o) => o.raw(sql, params)),
+      selectTree: (levels) => gate.call((o) => (o.selectTree as NonNullable<Origin['selectTree']>).call(o, levels), levels.length),
+      selectSql: (entity, sql, params) => gate.call((o) => o.selectSql(entity, sql, params)),
+      raw: (sql, params) => gate.call((o) => o.raw(sql, params)),
     };
+    this.#views = { ctx, lookups: new Lookups(ctx), classes: schema.compiled.entities.map(makeEntityClass) };
     this.stats = Object.defineProperties({} as StoreStats, {
-      originQueries: { enumerable: true, get: () => this.#originQueries },
+      originQueries: { enumerable: true, get: () => gate.statements },
       cacheQueries: { enumerable: true, get: () => cache.statementCount },
-      originRoundTrips: { enumerable: true, get: () => this.#originRoundTrips },
+      originRoundTrips: { enumerable: true, get: () => gate.roundTrips },
       fallbacks: { enumerable: true, get: () => this.#fallbacks },
       lookups: { enumerable: true, get: () => this.#lookups },
       toJSON: { value: () => this.#statsSnapshot() },
@@ -194,7 +176,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
   async #open(): Promise<void> {
     this.#state = 'opening';
     try {
-      await this.#cache.open(this.#core.schema);
+      await this.#cache.open(this.#views.ctx.schema);
       await this.#origin?.open();
     } catch (error) {
       this.#opening = undefined;
@@ -216,7 +198,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     }
     const mode = options.mode ?? this.#mode;
     assertMode(mode, 'store.view options.mode');
-    return createView<S>(new ViewState(this.#core, mode));
+    return createView<S>(new ViewState(this.#views, mode));
   }
 
   /**
@@ -268,48 +250,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
   async refreshAll(options: RefreshAllOptions = {}): Promise<{ lookups: number }> {
     if (this.#state !== 'open') throw new NotLiveError('cannot refresh: the store is not open');
     if (this.#origin === null) throw new IsOfflineError('cannot refresh: the store has no origin');
-    const schema = this.#core.schema;
-    const lookups = await this.#cache.completeLookups();
-    const queries = await this.#cache.recordedQueries();
-    const work: { kind: string; keys: KeyValue[]; run: (state: ViewState, keys: KeyValue[]) => Promise<unknown[]> }[] = [];
-    for (const { kind, keys } of lookups) {
-      const entity = schema.byName.get(kind);
-      if (entity !== undefined) {
-        work.push({ kind, keys: keys.map((k) => storedKey(entity, k)), run: (s, ks) => loadEntities(s, entity, Mode.FRESHEN, ks, true) });
-        continue;
-      }
-      const rel = schema.relations.find((r) => r.id === kind);
-      if (rel !== undefined) {
-        const src = rel.source;
-        work.push({ kind, keys: keys.map((k) => storedKey(src, k)), run: (s, ks) => loadRelation(s, rel, Mode.FRESHEN, ks) });
-      }
-    }
-    const total = work.reduce((n, w) => n + w.keys.length, 0) + queries.length;
-    let done = 0;
-    const report = (kind: string) => options.onProgress?.({ kind, done, total });
-    for (const w of work) {
-      for (let i = 0; i < w.keys.length; i += this.#batchSize) {
-        const chunk = w.keys.slice(i, i + this.#batchSize);
-        // A view per chunk, so memory holds one chunk's rows at a time.
-        const state = new ViewState(this.#core, Mode.FRESHEN);
-        const results = await w.run(state, chunk);
-        state.close();
-        const failure = results.find((r) => r instanceof Error && !(r instanceof NotFoundError));
-        if (failure !== undefined) throw failure;
-        done += chunk.length;
-        report(w.kind);
-      }
-    }
-    for (const q of queries) {
-      const entity = schema.byName.get(q.entity);
-      if (entity === undefined) continue;
-      const state = new ViewState(this.#core, Mode.FRESHEN);
-      await state.runQuery(entity, q, q.sql, decodeParams(q.params), Mode.FRESHEN, { tag: q.kind.slice(2) });
-      state.close();
-      done++;
-      report(q.kind);
-    }
-    return { lookups: done };
+    return refreshAll(this.#views.ctx.schema, this.#cache, this.#batchSize, () => new ViewState(this.#views, Mode.FRESHEN), options);
   }
 
   /** Closes what the store opened: the cache, and the origin unless the caller passed in its pool. */
@@ -331,49 +272,11 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
 
   #statsSnapshot() {
     return {
-      originQueries: this.#originQueries,
-      originRoundTrips: this.#originRoundTrips,
+      originQueries: this.#gate.statements,
+      originRoundTrips: this.#gate.roundTrips,
       cacheQueries: this.#cache.statementCount,
       fallbacks: this.#fallbacks,
       lookups: this.#lookups,
     };
-  }
-
-  /** One origin statement: under the concurrency bound, counted, its failure wrapped with the driver's message. */
-  #originCall<T>(call: (origin: Origin) => Promise<T>, statements = 1): Promise<T> {
-    const origin = this.#origin;
-    if (origin === null) return Promise.reject(new IsOfflineError('the store has no origin'));
-    return this.#limit(async () => {
-      this.#originQueries += statements;
-      this.#originRoundTrips++;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(Object.assign(new Error(`no answer within ${this.#timeoutMs} ms`), { code: 'ADBV_ORIGIN_TIMEOUT' }));
-        }, this.#timeoutMs);
-      });
-      try {
-        return await Promise.race([call(origin), timeout]);
-      } catch (error) {
-        // Caller SQL the origin refused before sending anything: the caller's fault, and no statement was sent.
-        if (error instanceof RefusedSqlError) {
-          this.#originQueries -= statements;
-          this.#originRoundTrips--;
-          throw error;
-        }
-        throw new OriginError(`${origin.description}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-      } finally {
-        clearTimeout(timer);
-      }
-    });
-  }
-
-  async #select(request: SelectRequest): Promise<Row[]> {
-    const size = this.#batchSize;
-    const run = (keys: SelectRequest['keys']) => this.#originCall((o) => o.select(keys === request.keys ? request : { ...request, keys }));
-    if (request.keys.length <= size) return run(request.keys);
-    const chunks: Promise<Row[]>[] = [];
-    for (let i = 0; i < request.keys.length; i += size) chunks.push(run(request.keys.slice(i, i + size)));
-    return (await Promise.all(chunks)).flat();
   }
 }

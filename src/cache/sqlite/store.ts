@@ -1,0 +1,246 @@
+// The SQLite cache store: opens the file, reads lookups, and ties the write queue, merge, claims and verify together.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CacheStore, EntityRead, MergeBatch, QueryKey, RecordedQuery, RelationRead, VerifyReport } from '../../core/cache-store.js';
+import { decodeRows, type KeyValue, type Row } from '../../core/codec.js';
+import type { StatementListener } from '../../core/events.js';
+import type { CompiledColumn, CompiledEntity, CompiledRelation, CompiledSchema } from '../../core/schema.js';
+import type { SqliteConnection } from '../../sqlite/connection.js';
+import { keysParam } from '../../sqlite/keys-param.js';
+import { openSqliteConnection, type SqliteDriver } from '../../sqlite/sqlite-driver.js';
+import { assertReadOnlyStatement } from '../../sql/read-only-statement.js';
+import { claimKeysIn, releaseKeysIn, type Claimant } from './claims.js';
+import { createBookkeeping, migrate } from './ddl.js';
+import { applyBatch } from './merge.js';
+import { Plans } from './plans.js';
+import { verifyCache } from './verify.js';
+import { WriteQueue } from './write-queue.js';
+
+/** @internal The settings of a cache, defaults applied. */
+export interface CacheSettings {
+  readonly driver: SqliteDriver;
+  readonly busyTimeoutMs: number;
+  readonly cacheSizeKiB: number;
+  readonly synchronous: 'OFF' | 'NORMAL' | 'FULL';
+  readonly claimMs: number;
+}
+
+/** @internal The `CacheStore` over SQLite. */
+export class SqliteCacheStore implements CacheStore {
+  readonly description: string;
+  readonly #filename: string;
+  readonly #settings: CacheSettings;
+  readonly #writes = new WriteQueue(() => this.#conn());
+  #plans: Plans | undefined;
+  #reader: SqliteConnection | undefined;
+  /** Whether the in-memory database's one connection refuses ATTACH yet (set before its first caller SQL). */
+  #attachDenied = false;
+  #db: SqliteConnection | undefined;
+  #closed: Promise<void> | undefined;
+  #statementsBefore = 0;
+  /** Who this process is in `adbv_fetching`; undefined for an in-memory cache, which no other process opens. */
+  readonly #claimant: Claimant | undefined;
+  #listener: StatementListener | undefined;
+
+  constructor(filename: string, settings: CacheSettings) {
+    this.#filename = filename;
+    this.#settings = settings;
+    this.description = `SQLite cache ${filename}${settings.driver === 'sqlite3' ? '' : ` (${settings.driver})`}`;
+    this.#claimant = filename === ':memory:' ? undefined : { owner: `${process.pid}-${Math.random().toString(36).slice(2, 10)}`, claimMs: settings.claimMs };
+  }
+
+  observe(listener: StatementListener): void {
+    this.#listener = listener;
+    if (this.#db !== undefined) this.#db.listener = listener;
+  }
+
+  get statementCount(): number {
+    return this.#statementsBefore + (this.#db?.statements ?? 0);
+  }
+
+  async open(schema: CompiledSchema): Promise<void> {
+    const db = await openSqliteConnection(this.#settings.driver, this.#filename);
+    db.listener = this.#listener;
+    const { busyTimeoutMs, cacheSizeKiB, synchronous } = this.#settings;
+    try {
+      const memory = this.#filename === ':memory:' || this.#filename === '';
+      const setup =
+        `PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)};` +
+        (memory ? '' : 'PRAGMA journal_mode = WAL;') +
+        `PRAGMA synchronous = ${synchronous}; PRAGMA cache_size = ${-Math.trunc(cacheSizeKiB)}; PRAGMA temp_store = MEMORY;`;
+      // Switching a new file to WAL while another connection opens it too fails with SQLITE_BUSY at once:
+      // SQLite does not wait on that lock, busy timeout or not. The PRAGMAs are idempotent: try again.
+      const deadline = Date.now() + busyTimeoutMs;
+      for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+        try {
+          await db.exec(setup);
+          break;
+        } catch (error) {
+          if (!/^SQLITE_BUSY/.test(String((error as { code?: unknown }).code)) || Date.now() + delay > deadline) throw error;
+          await sleep(delay);
+        }
+      }
+      await createBookkeeping(db);
+      await migrate(db, schema);
+    } catch (error) {
+      await db.close().catch(() => undefined);
+      throw new Error(`${this.description}: cannot open: ${(error as Error).message}`, { cause: error });
+    }
+    this.#plans = new Plans(schema, this.description);
+    this.#db = db;
+  }
+
+  async close(): Promise<void> {
+    this.#closed ??= (async () => {
+      const db = this.#db;
+      if (db === undefined) return;
+      await this.#writes.exclusive(() => undefined);
+      this.#statementsBefore += db.statements;
+      this.#db = undefined;
+      const reader = this.#reader;
+      this.#reader = undefined;
+      this.#attachDenied = false;
+      await Promise.all([db.close(), reader?.close()]);
+    })();
+    return this.#closed;
+  }
+
+  async readEntities(entity: CompiledEntity, keys: readonly KeyValue[], notBefore?: number): Promise<EntityRead> {
+    const plan = this.#planned().table(entity);
+    const param = keysParam(entity.key, keys, false);
+    const raw =
+      notBefore === undefined
+        ? await this.#conn().all<Row>(plan.readEntities, [param, plan.kind])
+        : await this.#conn().all<Row>(plan.readEntitiesFresh, [param, plan.kind, notBefore]);
+    decodeRows(raw, plan.decode);
+    const rows: Row[] = [];
+    const absentKeys: KeyValue[] = [];
+    for (const row of raw) {
+      if (row.$a) absentKeys.push(entity.key.of(row) as KeyValue);
+      else rows.push(row);
+    }
+    return { rows, absentKeys };
+  }
+
+  async readRelation(rel: CompiledRelation, keys: readonly KeyValue[], notBefore?: number): Promise<RelationRead> {
+    const plans = this.#planned();
+    const plan = plans.relation(rel);
+    const param = keysParam(rel.source.key, keys, false);
+    const raw =
+      notBefore === undefined
+        ? await this.#conn().all<Row>(plan.read, [param, rel.id])
+        : await this.#conn().all<Row>(plan.readFresh, [param, rel.id, notBefore]);
+    decodeRows(raw, plans.table(rel.target).decode);
+    const groupKey = rel.through === undefined ? rel.foreignKey.of : (row: Row) => row.$src as KeyValue;
+    if (plan.decodeSource !== undefined) for (const row of raw) row.$src = plan.decodeSource(row.$src);
+    let rows = raw;
+    const emptyKeys: KeyValue[] = [];
+    for (let i = 0; i < raw.length; i++) {
+      if ((raw[i] as Row).$e) {
+        if (rows === raw) rows = raw.slice(0, i);
+        emptyKeys.push(groupKey(raw[i] as Row) as KeyValue);
+      } else if (rows !== raw) rows.push(raw[i] as Row);
+    }
+    return { rows, emptyKeys };
+  }
+
+  async readQuery(entity: CompiledEntity, key: QueryKey, notBefore?: number): Promise<Row[] | undefined> {
+    const plan = this.#planned().table(entity);
+    const raw = await this.#conn().all<Row>(plan.readQuery, [key.kind, key.params, notBefore ?? -1]);
+    if (raw.length === 0) return undefined;
+    const firstKey = (entity.key.columns[0] as CompiledColumn).name;
+    if (raw.length === 1 && (raw[0] as Row).$pos === null) return [];
+    // A recorded row missing from its table means the answer is no longer whole: treat as not complete.
+    if (raw.some((r) => r[firstKey] === null)) return undefined;
+    decodeRows(raw, plan.decode);
+    return raw;
+  }
+
+  merge(batch: MergeBatch | readonly MergeBatch[]): Promise<void> {
+    const batches = Array.isArray(batch) ? (batch as readonly MergeBatch[]) : [batch as MergeBatch];
+    const plans = this.#planned();
+    return this.#writes.transact(async (db) => {
+      try {
+        for (const b of batches) await applyBatch(db, plans, b, this.#claimant);
+      } catch (error) {
+        const names = [...new Set(batches.map((b) => b.entity.name))].join(', ');
+        throw new Error(`${this.description}: cannot write ${names} rows: ${(error as Error).message}`, { cause: error });
+      }
+    });
+  }
+
+  async claim(kind: string, keys: readonly KeyValue[], markedSince: number): Promise<KeyValue[]> {
+    const key = this.#planned().kindKey(kind);
+    const who = this.#claimant;
+    if (who === undefined || keys.length === 0) return [...keys];
+    return this.#writes.transact((db) => claimKeysIn(db, who, kind, key, keys, markedSince), true);
+  }
+
+  async release(kind: string, keys: readonly KeyValue[]): Promise<void> {
+    const key = this.#planned().kindKey(kind);
+    const who = this.#claimant;
+    if (who === undefined || keys.length === 0) return;
+    await this.#writes.transact((db) => releaseKeysIn(db, who, kind, key, keys), true);
+  }
+
+  verify(): Promise<VerifyReport> {
+    return verifyCache(this.#conn(), this.#planned());
+  }
+
+  async completeLookups(): Promise<{ kind: string; keys: unknown[] }[]> {
+    const rows = await this.#conn().all<{ kind: string; keys: string }>(
+      'SELECT kind, json_group_array(key) AS keys FROM ever_loaded GROUP BY kind',
+    );
+    return rows.map((r) => ({ kind: r.kind, keys: JSON.parse(r.keys) as unknown[] }));
+  }
+
+  async recordedQueries(): Promise<RecordedQuery[]> {
+    return this.#conn().all<RecordedQuery>(
+      'SELECT q.kind, q.params, q.entity, q.sql FROM adbv_queries q JOIN ever_loaded e ON e.kind = q.kind AND e.key = q.params',
+    );
+  }
+
+  /**
+   * Caller SQL runs only if it is exactly one read (RefusedSqlError otherwise, before anything is sent), and
+   * read-only: on a second, read-only connection for a file (it sees committed data), or for an in-memory
+   * cache on the one connection with `query_only` on, between writes. Either connection refuses ATTACH
+   * (and so VACUUM INTO), so no file can be opened or created even if the check missed something.
+   */
+  async sql(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    const db = this.#conn();
+    assertReadOnlyStatement(sql, 'sqlite', 'cacheSql');
+    if (this.#filename === ':memory:') {
+      return this.#writes.exclusive(async () => {
+        if (!this.#attachDenied) {
+          await db.denyAttach();
+          this.#attachDenied = true;
+        }
+        await db.exec('PRAGMA query_only = ON');
+        try {
+          return await db.all<Row>(sql, params);
+        } finally {
+          await db.exec('PRAGMA query_only = OFF');
+        }
+      });
+    }
+    if (this.#reader === undefined) {
+      const reader = await openSqliteConnection(this.#settings.driver, this.#filename, true);
+      await reader.denyAttach();
+      await reader.exec('PRAGMA query_only = ON');
+      reader.listener = this.#listener;
+      // Two first calls may both have opened one: the later keeps the first.
+      if (this.#reader === undefined) this.#reader = reader;
+      else await reader.close();
+    }
+    return this.#reader.all<Row>(sql, params);
+  }
+
+  #conn(): SqliteConnection {
+    if (this.#db === undefined) throw new Error(`${this.description} is not open`);
+    return this.#db;
+  }
+
+  #planned(): Plans {
+    if (this.#plans === undefined) throw new Error(`${this.description} is not open`);
+    return this.#plans;
+  }
+}
