@@ -130,6 +130,7 @@ describe('keys are exact in every table of the cache file', { skip }, () => {
         'CREATE TABLE adbv_query_rows (kind TEXT NOT NULL, params TEXT NOT NULL, pos INTEGER NOT NULL, entity TEXT NOT NULL, key ANY NOT NULL, PRIMARY KEY (kind, params, pos)) WITHOUT ROWID;' +
         'CREATE TABLE p (code TEXT NOT NULL, name TEXT, PRIMARY KEY (code));' +
         "INSERT INTO p VALUES ('007', 'double-o-seven');" +
+        `INSERT INTO adbv_meta VALUES ('entity:P', '{"table":"p","key":"code","columns":[["code","text"],["name","text"]]}');` +
         "INSERT OR IGNORE INTO ever_loaded VALUES ('P', '007', 1), ('P', '7.0', 1), ('P.cs', '007', 1);",
     );
     assert.deepEqual(await f.all("SELECT key, typeof(key) AS t FROM ever_loaded WHERE kind = 'P'"), [{ key: 7, t: 'integer' }], 'the former layout merged both marks into 7');

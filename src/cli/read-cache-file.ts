@@ -80,14 +80,19 @@ export async function readCacheFile(file: string): Promise<CacheContents> {
     const entities: CachedEntity[] = [];
     const relations: CachedRelation[] = [];
     for (const m of meta) {
-      if (m.name.startsWith('entity:')) {
-        const name = m.name.slice('entity:'.length);
-        let table: string | null = null;
+      // Entity tables are recorded by table (`table:<name>`, naming their entity; join tables name none),
+      // by files of earlier versions by entity (`entity:<name>`, naming their table).
+      const byTable = m.name.startsWith('table:');
+      if (m.name.startsWith('entity:') || byTable) {
+        let fp: { table?: string; entity?: string };
         try {
-          table = (JSON.parse(m.fingerprint) as { table?: string }).table ?? null;
+          fp = JSON.parse(m.fingerprint) as { table?: string; entity?: string };
         } catch {
-          table = null;
+          fp = {};
         }
+        if (byTable && typeof fp.entity !== 'string') continue;
+        const name = byTable ? (fp.entity as string) : m.name.slice('entity:'.length);
+        const table = byTable ? m.name.slice('table:'.length) : (fp.table ?? null);
         const rows = table !== null && have.has(table) ? ((await all<{ n: number }>(db, `SELECT COUNT(*) AS n FROM ${quote(table)}`))[0]?.n ?? 0) : null;
         entities.push({ name, table, rows, ...(marks.get(name) ?? none) });
         seen.add(name);

@@ -10,16 +10,19 @@ import { UsageError } from './usage-error.js';
 export const verify: Command = {
   name: 'verify',
   summary: 'check a cache file: every completeness mark backed by its rows, and the file intact',
-  usage: '--cache FILE --schema FILE [--json]',
+  usage: '--cache FILE --schema FILE [--repair] [--json]',
   description: [
     'Opens the cache offline (no origin) with the schema and runs store.verify(): every lookup the file',
     "records complete must be backed by the rows it stands for, and SQLite's quick_check must pass.",
-    'Prints the problems found, and exits 1 when there are any. Opening the file with a schema that',
-    'changed since it was written drops the changed tables, as any store does.',
+    'Prints the problems found, and exits 1 when there are any. With --repair, drops every mark not',
+    'backed by its rows (those lookups go to the origin again) and exits 0 if that mended every problem',
+    '(a damaged file stays a problem). Opening the file with a schema that changed since it was written',
+    'drops the changed tables, as any store does.',
   ].join('\n'),
   options: {
     cache: { type: 'string', value: 'FILE', description: 'the cache file', required: true },
     schema: { type: 'string', value: 'FILE', description: 'the schema module (a .js/.mjs file)', required: true },
+    repair: { type: 'boolean', description: 'drop every mark not backed by its rows' },
     json: { type: 'boolean', description: 'print the report as JSON' },
   },
   async run(values) {
@@ -27,11 +30,12 @@ export const verify: Command = {
     const file = stringOption(values, 'cache') as string;
     if (!existsSync(file)) throw new UsageError(`no such cache file: ${file}`);
     await using store = await openStore(schema, { origin: null, cache: sqliteCache(file), mode: Mode.OFFLINE });
-    const report = await store.verify();
+    const report = await store.verify({ repair: values.repair === true });
     if (values.json === true) process.stdout.write(`${JSON.stringify(report)}\n`);
     else {
       const rows = Object.entries(report.rows).map(([e, n]) => `${e} ${n}`).join(', ');
-      const head = report.ok ? `ok: ${file}` : `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} in ${file}:`;
+      const found = `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} in ${file}`;
+      const head = report.problems.length === 0 ? `ok: ${file}` : values.repair === true ? `${found}; ${report.repaired} mark${report.repaired === 1 ? '' : 's'} dropped${report.ok ? ', now ok' : ''}:` : `${found}:`;
       process.stdout.write([head, ...report.problems.map((p) => `  ${p}`), `  ${report.marks} marks checked; rows: ${rows || 'none'}`, ''].join('\n'));
     }
     return report.ok ? ExitCode.OK : ExitCode.CHECK_FAILED;

@@ -39,10 +39,15 @@ export interface RecordedQuery extends QueryKey {
 
 /** What `store.verify()` found. */
 export interface VerifyReport {
-  /** True when no problem was found. */
+  /**
+   * True when the file is sound: no problem was found, or (with `repair`) every problem found was a mark
+   * not backed by its rows, and has been dropped.
+   */
   readonly ok: boolean;
-  /** Each problem, naming the lookup and what is missing. */
+  /** Each problem found, naming the lookup (kind and key) and what is wrong. */
   readonly problems: string[];
+  /** Marks dropped by `repair` (0 without it). */
+  readonly repaired: number;
   /** Completeness marks checked. */
   readonly marks: number;
   /** Rows held, by entity. */
@@ -116,8 +121,11 @@ export interface CacheStore {
   claim(kind: string, keys: readonly KeyValue[], markedSince: number): Promise<KeyValue[]>;
   /** Gives up claims after a failed fetch, so other processes need not wait for them to expire. */
   release(kind: string, keys: readonly KeyValue[]): Promise<void>;
-  /** Checks that every completeness mark is backed by the rows it stands for, and the file's integrity. */
-  verify(): Promise<VerifyReport>;
+  /**
+   * Checks that every completeness mark is backed by exactly the rows it recorded, and the file's
+   * integrity; a damaged file is a report, not a throw. `repair` drops every mark not so backed.
+   */
+  verify(options?: { readonly repair?: boolean }): Promise<VerifyReport>;
   /** Reports each statement it sends (the store forwards them as `query` events). */
   observe?(listener: StatementListener): void;
   /** Runs caller SQL on the cache, read-only. */

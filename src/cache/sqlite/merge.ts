@@ -4,21 +4,30 @@ import type { KeyValue, Row } from '../../core/codec.js';
 import type { CompiledEntity, CompiledRelation } from '../../core/schema.js';
 import { inKeys, quoteSqlite as q, type SqliteConnection } from '../../sqlite/connection.js';
 import { keysParam } from '../../sqlite/keys-param.js';
+import { BackingTally, type Backing } from './backing.js';
 import { RELEASE_SQL, type Claimant } from './claims.js';
 import { encodeKey, encodeRows } from './encoders.js';
 import { notLocallyChanged } from './local-changes.js';
 import type { Plans, TablePlan } from './plans.js';
 
-/** Marks keys (?3) of a kind complete as read at ?2; a mark from a later read stays as it is. */
+/**
+ * Marks keys of a kind (?1) complete as read at ?2, each with what it stands on (?3: `[key, n, sum]`
+ * each); a mark from a later read stays as it is.
+ */
 const MARK_SQL =
-  'INSERT INTO ever_loaded (kind, key, loaded_at) SELECT ?1, value, ?2 FROM json_each(?3) WHERE true ' +
-  'ON CONFLICT (kind, key) DO UPDATE SET loaded_at = excluded.loaded_at WHERE excluded.loaded_at > ever_loaded.loaded_at';
+  'INSERT INTO ever_loaded (kind, key, loaded_at, n, sum) SELECT ?1, value ->> 0, ?2, value ->> 1, value ->> 2 FROM json_each(?3) WHERE true ' +
+  'ON CONFLICT (kind, key) DO UPDATE SET loaded_at = excluded.loaded_at, n = excluded.n, sum = excluded.sum ' +
+  'WHERE excluded.loaded_at >= ever_loaded.loaded_at';
 const UNMARK_SQL = 'DELETE FROM ever_loaded WHERE kind = ? AND key IN (SELECT value FROM json_each(?))';
 const SIBLING_MARKS_SQL =
   'SELECT kind, key, loaded_at FROM ever_loaded WHERE kind IN (SELECT value FROM json_each(?1)) AND key IN (SELECT value FROM json_each(?2))';
-/** Puts back marks read by SIBLING_MARKS_SQL (`[kind, key, loaded_at]` each) that the write took away. */
+/**
+ * Puts back marks read by SIBLING_MARKS_SQL (`[kind, key, loaded_at, n, sum]` each, standing on the group
+ * now written) that the write took away.
+ */
 const RESTORE_MARKS_SQL =
-  'INSERT INTO ever_loaded (kind, key, loaded_at) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true ON CONFLICT (kind, key) DO NOTHING';
+  'INSERT INTO ever_loaded (kind, key, loaded_at, n, sum) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?) WHERE true ' +
+  'ON CONFLICT (kind, key) DO UPDATE SET n = excluded.n, sum = excluded.sum';
 const UNMARK_QUERIES_SQL =
   'DELETE FROM ever_loaded WHERE (kind, key) IN ' +
   '(SELECT kind, params FROM adbv_query_rows WHERE entity = ? AND key IN (SELECT value FROM json_each(?)))';
@@ -45,14 +54,21 @@ export async function applyBatch(db: SqliteConnection, plans: Plans, batch: Merg
     // Present in a later read: this answer's "absent" is not marked.
     if (later.length > 0) entityKeys = without(entityKeys, later.map(entity.key.ofStored));
   }
+  // What each relation key's answer stands on: its members.
+  const tally = relation === undefined ? undefined : BackingTally.of(rows, relation.rel.through === undefined ? relation.rel.foreignKey.of : (r) => r.$src as KeyValue, entity.key, true);
   // Marks of relations over the same group as this complete answer stand: the group is what it says.
   let siblings: string | undefined;
   let relationKeys = relation?.keys;
-  if (relation !== undefined && relation.keys.length > 0 && relation.rel.through === undefined) {
+  if (relation !== undefined && tally !== undefined && relation.keys.length > 0 && relation.rel.through === undefined) {
     const ids = plans.relation(relation.rel).siblings;
     if (ids.length > 0) {
       const marks = await db.all<{ kind: string; key: unknown; loaded_at: number }>(SIBLING_MARKS_SQL, [JSON.stringify(ids), keysParam(relation.rel.source.key, relation.keys, false)]);
-      if (marks.length > 0) siblings = JSON.stringify(marks.map((m) => [m.kind, m.key, m.loaded_at]));
+      if (marks.length > 0) {
+        siblings = JSON.stringify(marks.map((m) => {
+          const b = tally.get(m.key);
+          return [m.kind, m.key, m.loaded_at, b.n, b.sum];
+        }));
+      }
     }
   }
   if (relation !== undefined && relation.rel.through !== undefined) {
@@ -83,14 +99,19 @@ export async function applyBatch(db: SqliteConnection, plans: Plans, batch: Merg
       if (at.length > 0) {
         queryWhole = false;
         if (hasMany) relationKeys = without(relationKeys, at.map(relation.rel.foreignKey.of));
+        // manyToMany: a link to a target row the cache does not hold (a later read knows better) is no answer.
+        else if (relation !== undefined) relationKeys = without(relationKeys, at.map((r) => r.$src as KeyValue));
         entityKeys = without(entityKeys, at.map(entity.key.of));
       }
     }
   }
   if (siblings !== undefined) await db.run(RESTORE_MARKS_SQL, [siblings]);
-  if (entityKeys !== undefined && entityKeys.length > 0) await db.run(MARK_SQL, [plan.kind, loadedAt, keysParam(entity.key, entityKeys, false)]);
-  if (relation !== undefined && relationKeys !== undefined && relationKeys.length > 0) {
-    await db.run(MARK_SQL, [relation.rel.id, loadedAt, keysParam(relation.rel.source.key, relationKeys, false)]);
+  if (entityKeys !== undefined && entityKeys.length > 0) {
+    const present = new Set(rows.map((r) => encodeKey(entity.key.of(r))));
+    await db.run(MARK_SQL, [plan.kind, loadedAt, backed(entityKeys, (k) => ({ n: present.has(encodeKey(k)) ? 1 : 0, sum: null }))]);
+  }
+  if (relation !== undefined && tally !== undefined && relationKeys !== undefined && relationKeys.length > 0) {
+    await db.run(MARK_SQL, [relation.rel.id, loadedAt, backed(relationKeys, (k) => tally.get(k))]);
   }
   if (claimant !== undefined && batch.unclaimed !== true) {
     if (batch.entityKeys !== undefined && batch.entityKeys.length > 0) await db.run(RELEASE_SQL, [plan.kind, keysParam(entity.key, batch.entityKeys, false), claimant.owner]);
@@ -108,8 +129,17 @@ export async function applyBatch(db: SqliteConnection, plans: Plans, batch: Merg
       );
     }
     await db.run('INSERT OR REPLACE INTO adbv_queries (kind, params, entity, sql) VALUES (?, ?, ?, ?)', [kind, params, entity.name, sql]);
-    await db.run(MARK_SQL, [kind, loadedAt, JSON.stringify([params])]);
+    const answer = BackingTally.of(rows, () => params, entity.key, false).get(params);
+    await db.run(MARK_SQL, [kind, loadedAt, backed([params], () => answer)]);
   }
+}
+
+/** The `[key, n, sum]` list of MARK_SQL. */
+function backed(keys: readonly KeyValue[], backing: (key: KeyValue) => Backing): string {
+  return JSON.stringify(keys.map((k) => {
+    const b = backing(k);
+    return [encodeKey(k), b.n, b.sum];
+  }));
 }
 
 /** Rows held (with `$read_at`) split into those read before `loadedAt` (or with it) and those read later. */
@@ -131,7 +161,7 @@ function without(keys: readonly KeyValue[] | undefined, drop: readonly (KeyValue
  * Drops rows the origin no longer has where they were, and every mark that counted on them: the marks
  * of relations whose group held them and (for rows that may live on elsewhere) their own entity marks.
  */
-async function removeRows(db: SqliteConnection, entity: CompiledEntity, plan: TablePlan, gone: Row[], unmarkEntity: boolean): Promise<void> {
+export async function removeRows(db: SqliteConnection, entity: CompiledEntity, plan: TablePlan, gone: Row[], unmarkEntity: boolean): Promise<void> {
   if (gone.length === 0) return;
   for (const dep of entity.dependents) {
     const fks = gone.map(dep.foreignKey.ofStored).filter((v): v is KeyValue => v !== null);

@@ -6,16 +6,17 @@ import { decodeRows, type KeyValue, type Row } from '../../core/codec.js';
 import { SchemaError } from '../../core/errors.js';
 import type { StatementListener } from '../../core/events.js';
 import type { CompiledColumn, CompiledEntity, CompiledRelation, CompiledSchema } from '../../core/schema.js';
-import type { SqliteConnection } from '../../sqlite/connection.js';
+import { inKeys, type SqliteConnection } from '../../sqlite/connection.js';
 import { keysParam } from '../../sqlite/keys-param.js';
 import { openSqliteConnection, type SqliteDriver } from '../../sqlite/sqlite-driver.js';
 import { assertReadOnlyStatement } from '../../sql/read-only-statement.js';
 import { claimKeysIn, releaseKeysIn, type Claimant } from './claims.js';
 import { createBookkeeping, migrate } from './ddl.js';
 import { discardLocal, listLocal, localVersion, openLocal, writeLocal } from './local-changes.js';
-import { applyBatch } from './merge.js';
+import { applyBatch, removeRows } from './merge.js';
 import { Plans } from './plans.js';
-import { verifyCache } from './verify.js';
+import { DROP_MARKS_SQL, verifyCache } from './verify.js';
+import { UNREGISTER_SQL } from './users.js';
 import { mergeAll, readAll } from './whole-table.js';
 import { WriteQueue } from './write-queue.js';
 
@@ -94,7 +95,7 @@ export class SqliteCacheStore implements CacheStore {
         }
       }
       await createBookkeeping(db);
-      await migrate(db, schema);
+      await migrate(db, schema, this.#claimant === undefined ? undefined : { owner: this.#claimant.owner, pid: process.pid, file: this.#filename });
       await openLocal(db, plans);
     } catch (error) {
       await db.close().catch(() => undefined);
@@ -122,6 +123,8 @@ export class SqliteCacheStore implements CacheStore {
     this.#closed ??= (async () => {
       const db = this.#db;
       if (db === undefined) return;
+      // No longer a user of the file: other schemas may open it once every user with this one has gone.
+      if (this.#claimant !== undefined) await this.#writes.transact((w) => w.run(UNREGISTER_SQL, [this.#claimant?.owner]), true).catch(() => undefined);
       await this.#writes.exclusive(() => undefined);
       const readDb = this.#readDb;
       this.#statementsBefore += db.statements + (readDb === undefined ? 0 : readDb.statements - this.#readSetup);
@@ -224,8 +227,26 @@ export class SqliteCacheStore implements CacheStore {
     await this.#writes.transact((db) => releaseKeysIn(db, who, kind, key, keys), true);
   }
 
-  verify(): Promise<VerifyReport> {
-    return verifyCache(this.#conn(), this.#planned());
+  async verify(options: { readonly repair?: boolean } = {}): Promise<VerifyReport> {
+    const found = await verifyCache(this.#conn(), this.#planned());
+    const { problems, marks, rows } = found;
+    if (options.repair !== true || found.unbacked.length === 0) return { ok: problems.length === 0, problems, marks, rows, repaired: 0 };
+    try {
+      const plans = this.#planned();
+      const repaired = await this.#writes.transact(async (db) => {
+        // A row older than the mark recording its key absent goes with the mark (and the marks counting on it).
+        for (const { entity, key } of found.stale) {
+          const plan = plans.table(entity);
+          const gone = await db.all<Row>(`${plan.selectForRemoval} WHERE ${inKeys(entity.key, 't')}`, [keysParam(entity.key, [key as KeyValue], false)]);
+          await removeRows(db, entity, plan, gone, true);
+        }
+        await db.run(DROP_MARKS_SQL, [JSON.stringify(found.unbacked)]);
+        return found.unbacked.length;
+      });
+      return { ok: found.unrepairable === 0, problems, marks, rows, repaired };
+    } catch (error) {
+      return { ok: false, problems: [...problems, `cannot repair: ${(error as Error).message}`], marks, rows, repaired: 0 };
+    }
   }
 
   async completeLookups(): Promise<{ kind: string; keys: unknown[] }[]> {

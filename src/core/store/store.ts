@@ -275,15 +275,16 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
 
   /**
    * Checks the cache: every completeness mark backed by the rows it stands for, and the file's integrity.
+   * With `{ repair: true }`, drops every mark that is not, so those lookups go to the origin again.
    *
    * @example
    * const report = await store.verify();
    * if (!report.ok) console.error(report.problems);
    */
-  async verify(): Promise<VerifyReport> {
+  async verify(options?: { repair?: boolean }): Promise<VerifyReport> {
     if (this.#state !== 'open') throw new NotLiveError('cannot verify: the store is not open');
     await this.flush();
-    return this.#cache.verify();
+    return this.#cache.verify(options);
   }
 
   /**
