@@ -54,6 +54,28 @@ type A = EntityOf<S, 'A'>;
 type B = EntityOf<S, 'B'>;
 type C = EntityOf<S, 'C'>;
 
+/** Local changes and whole tables: typed from the schema. */
+export async function localChangeChecks(view: View<S>): Promise<void> {
+  expectType<A>()(await view.A.put({ id: 9, name: 'nine' }));
+  expectType<C>()(await view.C.put({ id: 9 })); // a nullable column may be left out
+  expectType<B>()(await view.B.patch(1, { name: 'renamed', a_id: 2 }));
+  expectType<C>()(await view.C.patch(1, { a_id: null }));
+  expectTrue<Equal<Awaited<ReturnType<typeof view.B.remove>>, void>>();
+  expectType<readonly A[]>()(await view.A.all());
+  // @ts-expect-error -- a whole row: name is missing
+  await view.A.put({ id: 9 });
+  // @ts-expect-error -- a column of the wrong type
+  await view.A.put({ id: 9, name: 9 });
+  // @ts-expect-error -- no such column
+  await view.B.patch(1, { nope: 1 });
+  // @ts-expect-error -- the key is not patched
+  await view.B.patch(1, { id: 2 });
+  // @ts-expect-error -- a non-nullable column cannot be null
+  await view.B.patch(1, { name: null });
+  // @ts-expect-error -- a key of the wrong type
+  await view.B.remove('1');
+}
+
 /** Positive checks: what a view hands out has the documented types. */
 export async function positiveChecks(view: View<S>): Promise<void> {
   const a1 = await view.A(1);
