@@ -4,7 +4,7 @@ import { DECODERS, type KeyValue, type Row } from '../../core/codec.js';
 import type { CompiledColumn, CompiledEntity, CompiledKey } from '../../core/schema.js';
 import { keyEquals, quoteSqlite as q, type SqliteConnection } from '../../sqlite/connection.js';
 import { keysParam } from '../../sqlite/keys-param.js';
-import { DECODED, encodeRows } from './encoders.js';
+import { DECODED, encodeRows, READ_AT } from './encoders.js';
 import type { Plans } from './plans.js';
 
 /**
@@ -78,7 +78,7 @@ export function localTriggers(entity: CompiledEntity): string {
     `CREATE TRIGGER IF NOT EXISTS ${q(`adbv_local_d__${entity.table}`)} AFTER DELETE ON ${t} ` +
     `WHEN EXISTS (SELECT 1 FROM ${change('OLD')} AND l.applying = 0 AND l.kind <> 'remove') BEGIN ` +
     `${setApplying('OLD', 1)}` +
-    `INSERT INTO ${t} (${names}) SELECT ${local} FROM ${change('OLD')};` +
+    `INSERT INTO ${t} (${names}, ${q(READ_AT)}) SELECT ${local}, OLD.${q(READ_AT)} FROM ${change('OLD')};` +
     `${setApplying('OLD', 0)} END;`;
   return onWrite('INSERT') + onWrite('UPDATE') + onDelete;
 }
@@ -112,7 +112,7 @@ async function applyHeld(db: SqliteConnection, plans: Plans, entity: CompiledEnt
   const where = `entity = ? AND shape = ?`;
   await db.run(`UPDATE adbv_local SET applying = 1 WHERE ${where}`, [entity.name, shapeOf(entity)]);
   const rows = await db.all<{ local: string }>(`SELECT local FROM adbv_local WHERE ${where} AND kind <> 'remove'`, [entity.name, shapeOf(entity)]);
-  if (rows.length > 0) await db.run(plan.upsert, [`[${rows.map((r) => r.local).join(',')}]`]);
+  if (rows.length > 0) await db.run(plan.upsert, [`[${rows.map((r) => r.local).join(',')}]`, Date.now()]);
   await db.run(
     `DELETE FROM ${q(entity.table)} AS t WHERE EXISTS (SELECT 1 FROM adbv_local l WHERE l.entity = ? AND l.kind = 'remove' AND l.key = ${storedKeyExpr(entity.key, 't')})`,
     [entity.name],
@@ -152,7 +152,7 @@ export async function writeLocal(db: SqliteConnection, plans: Plans, write: Loca
     ],
   );
   if (write.kind === 'remove') await db.run(plan.deleteRows, [keyParam]);
-  else await db.run(plan.upsert, [encodeRows([write.row as Row], plan.names, plan.encoders)]);
+  else await db.run(plan.upsert, [encodeRows([write.row as Row], plan.names, plan.encoders), Date.now()]);
   // A row that exists only here, removed: nothing is left to tell the origin.
   await db.run(`DELETE FROM adbv_local WHERE entity = ? AND key = ${keyExpr} AND kind = 'remove' AND base = 'null'`, [entity.name, keyParam]);
   await db.run(`UPDATE adbv_local SET applying = 0 WHERE entity = ? AND key = ${keyExpr}`, [entity.name, keyParam]);
@@ -264,7 +264,7 @@ export async function discardLocal(db: SqliteConnection, plans: Plans, targets: 
     // Rows seen by the dropped changes (local and origin versions): their lookups are asked again.
     const seen = changes.flatMap((c) => [c.local, c.base, c.origin]).map((t) => decodeStored(entity, t ?? null)).filter((r): r is Row => r !== null && r !== undefined);
     await db.run(plan.deleteRows, [keyParam]);
-    if (back.length > 0) await db.run(plan.upsert, [`[${back.join(',')}]`]);
+    if (back.length > 0) await db.run(plan.upsert, [`[${back.join(',')}]`, Date.now()]);
     await unmarkAround(db, entity, keys, seen);
   }
   if (dropped > 0) await db.all(BUMP_SQL);

@@ -1,6 +1,7 @@
 // Triggers that take completeness marks with the rows they counted: moved, added and changed rows, links that come and go.
 import type { CompiledColumn, CompiledEntity, CompiledKey, CompiledRelation, CompiledSchema } from '../../core/schema.js';
 import { quoteSqlite as q } from '../../sqlite/connection.js';
+import { notLocallyChanged } from './local-changes.js';
 
 /**
  * The stored key of a row in a trigger (`NEW` or `OLD`), as `keysParam` binds it: the column for one,
@@ -31,6 +32,9 @@ function literal(s: string): string {
  * - manyToMany `R`: a link inserted or deleted in its join table unmarks `R` of the link's source key (for
  *   the reverse relation over the same table, that is the other side).
  * - custom queries: a row of entity E that changes in any column unmarks every query answer recording it.
+ *
+ * A row with a local change stands aside: answers show its local version, which no merge changes, and a
+ * local change never touches marks.
  */
 export function triggersScript(schema: CompiledSchema): string {
   let script = '';
@@ -42,10 +46,10 @@ export function triggersScript(schema: CompiledSchema): string {
     if (rel.kind === 'hasMany' || rel.kind === 'hasOne') {
       const t = q(rel.target.table);
       const fk = rel.foreignKey;
-      trigger(`adbv_added__${rel.id}`, `AFTER INSERT ON ${t} BEGIN ${unmark(rel.id, keyOf(fk, 'NEW'))} END`);
+      trigger(`adbv_added__${rel.id}`, `AFTER INSERT ON ${t} WHEN ${notLocallyChanged(rel.target, 'NEW')} BEGIN ${unmark(rel.id, keyOf(fk, 'NEW'))} END`);
       trigger(
         `adbv_moved__${rel.id}`,
-        `AFTER UPDATE OF ${fk.columns.map((c) => q(c.name)).join(', ')} ON ${t} WHEN ${differs(fk.columns)} ` +
+        `AFTER UPDATE OF ${fk.columns.map((c) => q(c.name)).join(', ')} ON ${t} WHEN (${differs(fk.columns)}) AND ${notLocallyChanged(rel.target, 'NEW')} ` +
           `BEGIN ${unmark(rel.id, keyOf(fk, 'OLD'))} ${unmark(rel.id, keyOf(fk, 'NEW'))} END`,
       );
     } else if (rel.kind === 'manyToMany') {
@@ -64,7 +68,7 @@ function queryTrigger(entity: CompiledEntity, trigger: (name: string, body: stri
   if (others.length === 0) return;
   trigger(
     `adbv_changed__${entity.name}`,
-    `AFTER UPDATE ON ${q(entity.table)} WHEN ${differs(others)} BEGIN ` +
+    `AFTER UPDATE ON ${q(entity.table)} WHEN (${differs(others)}) AND ${notLocallyChanged(entity, 'OLD')} BEGIN ` +
       'DELETE FROM ever_loaded WHERE (kind, key) IN ' +
       `(SELECT kind, params FROM adbv_query_rows WHERE entity = ${literal(entity.name)} AND key = ${keyOf(entity.key, 'OLD')}); END`,
   );

@@ -77,6 +77,9 @@ export async function verifyCache(db: SqliteConnection, plans: Plans): Promise<F
   for (const rel of plans.relations()) {
     known.add(rel.id);
     try {
+      // The file shows local changes in place of the origin's rows: groups of such a target are checked
+      // against their changes by verifyLocal, not against the origin's count.
+      if ((await db.all('SELECT 1 FROM adbv_local WHERE entity = ? LIMIT 1', [rel.target.name])).length > 0) continue;
       const held = await heldGroups(db, rel);
       for (const m of await db.all<{ key: unknown; n: number | null; sum: number | null }>('SELECT key, n, sum FROM ever_loaded WHERE kind = ?', [rel.id])) {
         const b = held.get(m.key);
@@ -118,8 +121,10 @@ function entityMarks(db: SqliteConnection, entity: CompiledEntity): Promise<{ ke
   const first = `t.${q((entity.key.columns[0] as CompiledColumn).name)}`;
   return db.all(
     `SELECT e.key, e.n FROM ever_loaded e LEFT JOIN ${q(entity.table)} t ON ${keyEquals(entity.key, 't', 'e.key')} ` +
-      `WHERE e.kind = ? AND (e.n IS NULL OR (e.n = 1 AND ${first} IS NULL) OR (e.n = 0 AND ${first} IS NOT NULL AND t.${q(READ_AT)} < e.loaded_at))`,
-    [entity.name],
+      `WHERE e.kind = ? AND (e.n IS NULL OR (e.n = 1 AND ${first} IS NULL) OR (e.n = 0 AND ${first} IS NOT NULL AND t.${q(READ_AT)} < e.loaded_at)) ` +
+      // A row with a local change shows the local version (or none): its mark stands on the origin's answer.
+      'AND NOT EXISTS (SELECT 1 FROM adbv_local l WHERE l.entity = ? AND l.key = e.key)',
+    [entity.name, entity.name],
   );
 }
 
@@ -162,6 +167,8 @@ async function queryMarks(db: SqliteConnection, plans: Plans): Promise<{ kind: s
   }
   for (const [name, marks] of byEntity) {
     const entity = entities.get(name) as CompiledEntity;
+    // Rows shown with their local changes (a removed one is not held): checked by verifyLocal instead.
+    if ((await db.all('SELECT 1 FROM adbv_local WHERE entity = ? LIMIT 1', [name])).length > 0) continue;
     const first = `t.${q((entity.key.columns[0] as CompiledColumn).name)}`;
     const held = await db.all<{ kind: string; params: string; key: KeyValue; missing: number }>(
       `SELECT r.kind, r.params, r.key, ${first} IS NULL AS missing FROM adbv_query_rows r LEFT JOIN ${q(entity.table)} t ON ${keyEquals(entity.key, 't', 'r.key')} WHERE r.entity = ?`,

@@ -22,6 +22,8 @@ export async function loadAll(ctx: LoadContext, entity: CompiledEntity, mode: Mo
   const kind = `${entity.name}.*`;
   const notBefore = readsCacheFirst(mode) && entity.maxAge !== undefined ? Date.now() - entity.maxAge : undefined;
   if (mode !== Mode.FRESHEN) {
+    // A write of answers already given may drop the whole-table mark (a row the origin added or changed).
+    await ctx.settleWrites();
     const cached = await ctx.cache.readAll(entity, notBefore);
     ctx.count(kind, cached === undefined ? 0 : 1, cached === undefined ? 1 : 0);
     if (cached !== undefined) return { rows: cached, fresh: false };
