@@ -45,6 +45,8 @@ export interface LoadContext {
    * Returns the write, which still rejects on failure.
    */
   written(write: Promise<void>, onFail?: () => Promise<void>): Promise<void>;
+  /** Waits for the cache writes of answers already given; true if there were any. */
+  settleWrites(): Promise<boolean>;
   /** Counts lookups of a kind answered by the cache (hits) and not (misses: origin, or offline errors). */
   count(kind: string, hits: number, misses: number): void;
   /** Counts and reports lookups answered from the cache because the origin was unreachable. */

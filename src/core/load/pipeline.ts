@@ -49,8 +49,17 @@ export async function runLookups<T>(ctx: LoadContext, kind: LookupKind<T>, keys:
   ctx.count(kind.id, keys.length - missing.length, missing.length);
   if (missing.length === 0) return out;
 
-  // 2. offline
+  // 2. offline. Answers this process was already given, their cache writes not yet committed, are in the
+  // cache a moment later: wait for those writes and read again, so OFFLINE answers what the cache will hold.
   if (mode === Mode.OFFLINE || !ctx.hasOrigin) {
+    if (await ctx.settleWrites()) {
+      const again = await kind.read(missing, notBefore);
+      if (again.size > 0) {
+        for (const [key, value] of again) out.values.set(key, value);
+        missing = missing.filter((k) => !again.has(k));
+        if (missing.length === 0) return out;
+      }
+    }
     const error = new IsOfflineError(`${kind.subject(missing)} ${missing.length === 1 ? 'is' : 'are'} not in the cache and ${ctx.hasOrigin ? 'the view is offline' : 'the store has no origin'}`);
     for (const key of missing) out.errors.set(key, error);
     return out;

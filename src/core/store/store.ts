@@ -156,6 +156,11 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
         this.emit('fallback', { kind, lookups, cause });
       },
       answerFirst: cacheWrites === 'after-answer',
+      settleWrites: async () => {
+        if (this.#writes.size === 0) return false;
+        await this.flush();
+        return true;
+      },
       written: (write, onFail) => {
         const tracked = write.then(
           () => undefined,
