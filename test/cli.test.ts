@@ -272,6 +272,10 @@ describe('asyncdbview command against MariaDB', { skip }, () => {
     const ok = await cli('verify', '--cache', cache, '--schema', schemaJs);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     assert.match(ok.stdout, /^ok: /);
+    const onBetter = await cli('verify', '--cache', cache, '--schema', schemaJs, '--driver', 'better-sqlite3');
+    assert.equal(onBetter.code, 0, onBetter.stdout + onBetter.stderr);
+    assert.match(onBetter.stdout, /^ok: /);
+    assert.equal((await cli('verify', '--cache', cache, '--schema', schemaJs, '--driver', 'sqlite4')).code, 2);
     const damaged = tmp.file('damaged.db');
     const copy = await openSqlite(cache);
     await copy.run(`VACUUM INTO '${damaged.replaceAll("'", "''")}'`);
