@@ -21,15 +21,19 @@ const maxRssKiB = (): number => process.resourceUsage().maxRSS;
 async function runOnce(impl: Impl, spec: CellSpec, plans: ReturnType<typeof makePlans>, fromProcessStart: boolean): Promise<RunReport> {
   const cache0 = impl.cacheStatements?.() ?? null;
   const origin0 = impl.selfOriginStatements?.() ?? null;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const outcome = await impl.run(spec.scenario, plans);
   const t1 = performance.now();
+  // User + system CPU of the whole process (every thread: libuv's pool runs node-sqlite3's statements).
+  const c1 = process.cpuUsage(fromProcessStart ? undefined : c0);
   const cache1 = impl.cacheStatements?.() ?? null;
   const origin1 = impl.selfOriginStatements?.() ?? null;
   await impl.afterRun?.();
   return {
     ...outcome,
     wallMs: fromProcessStart ? t1 : t1 - t0,
+    cpuMs: (c1.user + c1.system) / 1000,
     // From process start, the cache statements include opening the cache.
     cacheStatements: cache1 === null || cache0 === null ? null : fromProcessStart ? cache1 : cache1 - cache0,
     selfOriginStatements: origin1 === null || origin0 === null ? null : fromProcessStart ? origin1 : origin1 - origin0,

@@ -60,6 +60,8 @@ export interface Outcome {
 
 export interface RunReport extends Outcome {
   readonly wallMs: number;
+  /** User + system CPU time of the cell's process during the run, all threads (ms). */
+  readonly cpuMs: number;
   /** Cache statements during the run (asyncdbview's store.stats.cacheQueries delta). */
   readonly cacheStatements: number | null;
   /** Origin statements as the implementation counted them itself (asyncdbview's store.stats.originQueries), for cross-checking. */

@@ -58,6 +58,8 @@ export interface CellResult {
   /** RSS of the child once the implementation was open, before the first run (not for cold start). */
   readonly readyRssKiB: number | null;
   readonly wallMs: Range;
+  /** User + system CPU per run (ms), all threads of the cell's process. */
+  readonly cpuMs?: Range;
   readonly originStatements: Range;
   readonly originRows: Range | null;
   readonly cacheStatements: Range | null;
@@ -117,6 +119,7 @@ const COLUMNS: readonly Column[] = [
   { head: 'rows', cell: (c) => (c.checksumOk ? fmtInt(c.rows) : `${fmtInt(c.rows)} CHECKSUM MISMATCH`) },
   { head: 'wall ms median', cell: (c) => fmtMs(c.wallMs.median) },
   { head: 'min–max', cell: (c) => `${fmtMs(c.wallMs.min)}–${fmtMs(c.wallMs.max)}` },
+  { head: 'CPU ms median', cell: (c) => (c.cpuMs === undefined ? '–' : fmtMs(c.cpuMs.median)) },
   { head: 'n', cell: (c) => String(c.samples.length) },
   { head: 'peak RSS MiB', cell: (c) => mib(c.maxRssKiB) },
 ];

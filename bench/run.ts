@@ -293,6 +293,7 @@ async function measureCell(bench: Bench, scenario: ScenarioName, impl: ImplName,
   return {
     scenario, impl, delayMs, samples, maxRssKiB, readyRssKiB,
     wallMs: range(samples.map((s) => s.wallMs)),
+    cpuMs: range(samples.map((s) => s.cpuMs)),
     originStatements: range(samples.map((s) => s.originStatements)),
     originRows: pick((s) => s.originRows),
     cacheStatements: pick((s) => s.cacheStatements),
