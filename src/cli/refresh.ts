@@ -35,7 +35,7 @@ export const refresh: Command = {
     driverOption(values);
     const t0 = performance.now();
     const progress = new Progress('refresh', { quiet: values.quiet === true });
-    await using store = await openStore(schema, { origin, cache: cacheOption(values, file), mode: Mode.FRESHEN });
+    await using store = await openStore(schema, { origin, cache: cacheOption(values, file), mode: Mode.FRESHEN, cacheWrites: 'before-answer' });
     const { lookups } = await store.refreshAll({ onProgress: ({ kind, done, total }) => progress.update(done, total, kind) });
     progress.end();
     const summary = { cache: file, refreshed: lookups, ...storeSummary(store.stats, performance.now() - t0) };

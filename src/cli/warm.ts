@@ -80,7 +80,9 @@ export const warm: Command = {
 
     const t0 = performance.now();
     const progress = new Progress('warm', { quiet: values.quiet === true });
-    await using store = await openAfterContact(origin, () => openStore(schema, { origin, cache: cacheOption(values, cacheFile), mode, batchSize }));
+    // A warm is there to fill the file: each batch is committed before the next is asked, so a warm stopped
+    // at any point resumes from exactly what it wrote.
+    await using store = await openAfterContact(origin, () => openStore(schema, { origin, cache: cacheOption(values, cacheFile), mode, batchSize, cacheWrites: 'before-answer' }));
     const keys = new Map<string, unknown[]>();
     {
       await using view = store.view();
