@@ -60,7 +60,7 @@ export function readmeRegions(results: BenchResults): Regions {
     `takes ${ms(trip)} against ${ms(cell('tree', 'adbv-levels'))} level by level and ${ms(cell('tree', 'adbv-cold'))} resolved field by ` +
     `field; at 0 ms, ${ms(cell('tree', 'adbv-tree', 0))} against ${ms(cell('tree', 'adbv-levels', 0))}. A hand-written JOIN that writes no ` +
     `cache takes ${ms(cell('tree', 'join'))} and a hand-written DataLoader ${ms(cell('tree', 'dataloader'))}: the load also writes the ` +
-    `${rows} rows and their marks to the cache in one transaction, and waits for it, so that what it answers is in the cache when it resolves.`;
+    `${rows} rows and their marks to the cache in one transaction, committed right after it answers (\`cacheWrites: 'after-answer'\`).`;
 
   const pair = (scenario: ScenarioName, a: ImplName, b: ImplName): string => {
     const [x, y] = [cell(scenario, a), cell(scenario, b)];
