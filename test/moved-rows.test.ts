@@ -7,32 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  defineSchema, entity, hasMany, hasOne, IsOfflineError, manyToMany, Mode, mysqlOrigin, NotFoundError, openStore, sqliteCache, type SqliteDriver, type View,
-} from 'asyncdbview';
+import { IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore, sqliteCache, type SqliteDriver, type View } from 'asyncdbview';
+import { movingSchema } from './helpers/moving.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
 
 const skip = await mysqlSkipReason();
 const DRIVERS: readonly SqliteDriver[] = ['sqlite3', 'better-sqlite3'];
 
-const schema = defineSchema({
-  P: entity({
-    table: 'p', key: 'id',
-    columns: { id: 'integer', name: 'text' },
-    relations: {
-      cs: hasMany('C', 'p_id'),
-      c: hasOne('C', 'p_id'),
-      tags: manyToMany('T', { through: 'p_tag', sourceKey: 'p_id', targetKey: 't_id' }),
-    },
-  }),
-  C: entity({ table: 'c', key: 'id', columns: { id: 'integer', p_id: 'integer', name: 'text' }, relations: {} }),
-  T: entity({
-    table: 't', key: 'id',
-    columns: { id: 'integer', name: 'text' },
-    relations: { ps: manyToMany('P', { through: 'p_tag', sourceKey: 't_id', targetKey: 'p_id' }) },
-  }),
-});
+// The schema the multi-process variant steps through too (test/helpers/moving.ts).
+const schema = movingSchema;
 type S = typeof schema.entities;
 
 const CS_OF = { tag: 'cs-of', sql: 'SELECT * FROM c WHERE p_id = ? ORDER BY id' };
