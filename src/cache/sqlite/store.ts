@@ -133,7 +133,9 @@ export class SqliteCacheStore implements CacheStore {
       const reader = this.#reader;
       this.#reader = undefined;
       this.#attachDenied = false;
-      await Promise.all([db.close(), reader?.close(), readDb?.close()]);
+      // The writer closes last: the last connection to close checkpoints the WAL and removes it, and only the writer can.
+      await Promise.all([reader?.close(), readDb?.close()]);
+      await db.close();
     })();
     return this.#closed;
   }
