@@ -10,6 +10,8 @@ export interface EntityRead {
   readonly rows: Row[];
   /** Keys recorded as absent at the origin. */
   readonly absentKeys: KeyValue[];
+  /** Asked keys the origin matched to a row of another spelling, with that row (not also in `rows`). */
+  readonly aliased?: readonly (readonly [asked: KeyValue, row: Row])[];
 }
 
 /** What the cache holds complete for some relation keys. Keys whose group is absent were never loaded. */
@@ -72,10 +74,20 @@ export interface MergeBatch {
   /** Of `entityKeys`, those the origin does not have: cached rows under them are dropped. */
   readonly absentKeys?: readonly KeyValue[];
   /**
+   * Of `entityKeys`, those the origin matched to a row of another spelling (`asked` → the row's key, a
+   * row of `rows`): each answers that row until a later answer for it says otherwise. Single-column keys.
+   */
+  readonly aliases?: readonly (readonly [asked: KeyValue, key: KeyValue])[];
+  /**
    * Relation keys whose whole answer is `rows`: what the cache held for them and is not in `rows` is
    * dropped (rows for hasMany/hasOne, links for manyToMany).
    */
-  readonly relation?: { readonly rel: CompiledRelation; readonly keys: readonly KeyValue[] };
+  readonly relation?: {
+    readonly rel: CompiledRelation;
+    readonly keys: readonly KeyValue[];
+    /** Of `keys`, those whose answer has rows under another spelling of the key: answered, not marked complete. */
+    readonly unmarked?: readonly KeyValue[];
+  };
   /** A custom query whose whole answer, in order, is `rows`: its recorded answer is replaced. */
   readonly query?: QueryKey & { readonly sql: string };
   /** No fetch claims were taken for these lookups (a tree load), so there are none to release. */

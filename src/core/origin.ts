@@ -17,6 +17,13 @@ export interface SelectRequest {
    * source key as `$src` (a target row linked to several sources comes once per source).
    */
   readonly through?: CompiledThrough;
+  /**
+   * Each row also carries `$i`: the index in `keys` of the asked key it answers, as the origin's own
+   * `WHERE column = ?` matched them (a collation may match `'ABC'` to `'abc'`, a DECIMAL `'7'` to `7.00`);
+   * a row answering several asked keys comes once for each. Asked only for keys that can match another
+   * spelling (see `compareExactly`).
+   */
+  readonly asked?: boolean;
 }
 
 /**

@@ -210,6 +210,7 @@ class MysqlOrigin implements Origin {
   }
 
   async select(request: SelectRequest): Promise<Row[]> {
+    if (request.asked === true) return this.#selectAsked(request);
     const { entity, where, keys, orderBy, through } = request;
     const sqlKey = `${entity.name}|${where.columns.map((c) => c.name).join(',')}|${orderBy?.map((c) => c.name).join(',') ?? ''}|${through?.table ?? ''}`;
     let sql = this.#sql.get(sqlKey);
@@ -232,6 +233,35 @@ class MysqlOrigin implements Origin {
     }
     const values = where.composite ? keys.map(where.components) : keys;
     const rows = await this.#query(sql, [values], true, ENTITY_QUERY_OPTIONS);
+    decodeRows(rows, this.#checked().table(entity, fieldsOf(rows), through));
+    return through === undefined ? rows : dedupeLinks(rows, entity);
+  }
+
+  /**
+   * One branch per asked key, each the origin's own `WHERE column = ?` (so its collation, PAD SPACE and
+   * numeric conversions decide what matches, exactly as for a single key), tagged with the key's index
+   * `$i`. A derived table of keys joined to the table would not do: its column has a collation of its
+   * own, which MariaDB refuses to mix with the table's (or silently prefers).
+   */
+  async #selectAsked(request: SelectRequest): Promise<Row[]> {
+    const { entity, where, keys, through } = request;
+    const cols = entity.columns.map((c) => `t.${quote(c.name)}`).join(', ');
+    let from: string;
+    let test: string;
+    let head = '';
+    if (through === undefined) {
+      from = `${quote(entity.table)} t`;
+      test = where.columns.map((c) => `t.${quote(c.name)} = ?`).join(' AND ');
+    } else {
+      const targetKey = entity.key.columns[0] as CompiledColumn;
+      head = `j.${quote(through.sourceKey.name)} AS \`$src\`, `;
+      from = `${quote(through.table)} j JOIN ${quote(entity.table)} t ON t.${quote(targetKey.name)} = j.${quote(through.targetKey.name)}`;
+      test = `j.${quote(through.sourceKey.name)} = ?`;
+    }
+    // The index is the library's own integer, never a caller's value; the keys are bound.
+    const sql = keys.map((_, i) => `SELECT ${i} AS \`$i\`, ${head}${cols} FROM ${from} WHERE ${test}`).join(' UNION ALL ');
+    const values = where.composite ? keys.flatMap(where.components) : keys;
+    const rows = await this.#query(sql, values, true, ENTITY_QUERY_OPTIONS);
     decodeRows(rows, this.#checked().table(entity, fieldsOf(rows), through));
     return through === undefined ? rows : dedupeLinks(rows, entity);
   }

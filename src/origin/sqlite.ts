@@ -2,7 +2,7 @@ import { decodeRows, planDecode, type DecodePlan, type Row } from '../core/codec
 import type { StatementListener } from '../core/events.js';
 import type { Origin, SelectRequest } from '../core/origin.js';
 import type { ColumnType, CompiledColumn, CompiledEntity } from '../core/schema.js';
-import { inKeys, quoteSqlite as q, type SqliteConnection } from '../sqlite/connection.js';
+import { inKeys, keyEquals, quoteSqlite as q, type SqliteConnection } from '../sqlite/connection.js';
 import { keysParam } from '../sqlite/keys-param.js';
 import { NodeSqlite3Connection } from '../sqlite/node-sqlite3.js';
 import { dedupeLinks } from './dedupe-links.js';
@@ -70,7 +70,15 @@ class SqliteOrigin implements Origin {
     const cols = entity.columns.map((c) => `${text(`t.${q(c.name)}`, c.type)} AS ${q(c.name)}`).join(', ');
     const order = orderBy?.map((c) => `t.${q(c.name)}`).join(', ') ?? '';
     let sql: string;
-    if (through === undefined) {
+    if (request.asked === true && through === undefined) {
+      // Each key compared as the table's own `WHERE column = ?` would: the column's collation and affinity decide.
+      sql = `SELECT k.key AS "$i", ${cols} FROM json_each(?) k JOIN ${q(entity.table)} t ON ${keyEquals(where, 't', 'k.value')}`;
+    } else if (request.asked === true && through !== undefined) {
+      const src = `j.${q(through.sourceKey.name)}`;
+      sql =
+        `SELECT k.key AS "$i", ${text(src, through.sourceKey.type)} AS "$src", ${cols} FROM json_each(?) k JOIN ${q(through.table)} j ON ${src} = k.value ` +
+        `JOIN ${q(entity.table)} t ON t.${q((entity.key.columns[0] as CompiledColumn).name)} = j.${q(through.targetKey.name)}`;
+    } else if (through === undefined) {
       const whereCols = where.columns.map((c) => `t.${q(c.name)}`).join(', ');
       sql = `SELECT ${cols} FROM ${q(entity.table)} t WHERE ${inKeys(where, 't')}`;
       if (order !== '') sql += ` ORDER BY ${whereCols}, ${order}`;

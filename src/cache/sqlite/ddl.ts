@@ -29,11 +29,15 @@ const BOOKKEEPING =
   'CREATE TABLE IF NOT EXISTS adbv_queries (kind TEXT NOT NULL, params TEXT NOT NULL, entity TEXT NOT NULL, sql TEXT NOT NULL, PRIMARY KEY (kind, params)) WITHOUT ROWID;' +
   'CREATE TABLE IF NOT EXISTS adbv_query_rows (kind TEXT NOT NULL, params TEXT NOT NULL, pos INTEGER NOT NULL, entity TEXT NOT NULL, key BLOB NOT NULL, PRIMARY KEY (kind, params, pos)) WITHOUT ROWID;' +
   'CREATE INDEX IF NOT EXISTS adbv_query_rows_key ON adbv_query_rows (entity, key);' +
+  // An asked key the origin matched to a row of another spelling ('ABC' to 'abc' under a case-insensitive
+  // collation): valid while its stamp is its mark's (a later answer for the key restamps the mark).
+  'CREATE TABLE IF NOT EXISTS adbv_alias (kind TEXT NOT NULL, asked BLOB NOT NULL, key BLOB NOT NULL, loaded_at INTEGER NOT NULL, PRIMARY KEY (kind, asked)) WITHOUT ROWID;' +
+  'CREATE INDEX IF NOT EXISTS adbv_alias_key ON adbv_alias (kind, key);' +
   // The stores that have the file open, with their schema's fingerprints (users.ts).
   'CREATE TABLE IF NOT EXISTS adbv_users (owner TEXT PRIMARY KEY, pid INTEGER NOT NULL, fingerprints TEXT NOT NULL) WITHOUT ROWID;';
 
 /** The bookkeeping tables of a layout other than {@link FORMAT}. */
-const DROP_BOOKKEEPING = 'DROP TABLE IF EXISTS ever_loaded; DROP TABLE IF EXISTS adbv_fetching; DROP TABLE IF EXISTS adbv_query_rows; DROP TABLE IF EXISTS adbv_queries; DROP TABLE IF EXISTS adbv_users;';
+const DROP_BOOKKEEPING = 'DROP TABLE IF EXISTS ever_loaded; DROP TABLE IF EXISTS adbv_fetching; DROP TABLE IF EXISTS adbv_query_rows; DROP TABLE IF EXISTS adbv_queries; DROP TABLE IF EXISTS adbv_users; DROP TABLE IF EXISTS adbv_alias;';
 
 /**
  * Creates the bookkeeping tables the file lacks (dropping those of another layout first) and drops claims

@@ -18,6 +18,10 @@ const MARK_SQL =
   'INSERT INTO ever_loaded (kind, key, loaded_at, n, sum) SELECT ?1, value ->> 0, ?2, value ->> 1, value ->> 2 FROM json_each(?3) WHERE true ' +
   'ON CONFLICT (kind, key) DO UPDATE SET loaded_at = excluded.loaded_at, n = excluded.n, sum = excluded.sum ' +
   'WHERE excluded.loaded_at >= ever_loaded.loaded_at';
+/** Records asked keys (?3: `[asked, key]` each) of kind ?1 as answered by the row `key`, read at ?2; a later alias stays. */
+const ALIAS_SQL =
+  'INSERT INTO adbv_alias (kind, asked, key, loaded_at) SELECT ?1, value ->> 0, value ->> 1, ?2 FROM json_each(?3) WHERE true ' +
+  'ON CONFLICT (kind, asked) DO UPDATE SET key = excluded.key, loaded_at = excluded.loaded_at WHERE excluded.loaded_at >= adbv_alias.loaded_at';
 const UNMARK_SQL = 'DELETE FROM ever_loaded WHERE kind = ? AND key IN (SELECT value FROM json_each(?))';
 const SIBLING_MARKS_SQL =
   'SELECT kind, key, loaded_at FROM ever_loaded WHERE kind IN (SELECT value FROM json_each(?1)) AND key IN (SELECT value FROM json_each(?2))';
@@ -58,7 +62,7 @@ export async function applyBatch(db: SqliteConnection, plans: Plans, batch: Merg
   const tally = relation === undefined ? undefined : BackingTally.of(rows, relation.rel.through === undefined ? relation.rel.foreignKey.of : (r) => r.$src as KeyValue, entity.key, true);
   // Marks of relations over the same group as this complete answer stand: the group is what it says.
   let siblings: string | undefined;
-  let relationKeys = relation?.keys;
+  let relationKeys = relation?.unmarked === undefined || relation.unmarked.length === 0 ? relation?.keys : without(relation.keys, relation.unmarked);
   if (relation !== undefined && tally !== undefined && relation.keys.length > 0 && relation.rel.through === undefined) {
     const ids = plans.relation(relation.rel).siblings;
     if (ids.length > 0) {
@@ -108,6 +112,14 @@ export async function applyBatch(db: SqliteConnection, plans: Plans, batch: Merg
   if (siblings !== undefined) await db.run(RESTORE_MARKS_SQL, [siblings]);
   if (entityKeys !== undefined && entityKeys.length > 0) {
     const present = new Set(rows.map((r) => encodeKey(entity.key.of(r))));
+    let aliases = batch.aliases;
+    if (aliases !== undefined && aliases.length > 0) {
+      for (const [asked] of aliases) present.add(encodeKey(asked));
+      // Only the aliases of keys this answer marks: the alias stands while its stamp is its mark's.
+      const marked = new Set(entityKeys);
+      aliases = aliases.filter(([asked]) => marked.has(asked));
+      if (aliases.length > 0) await db.run(ALIAS_SQL, [plan.kind, loadedAt, JSON.stringify(aliases.map(([asked, key]) => [encodeKey(asked), encodeKey(key)]))]);
+    }
     await db.run(MARK_SQL, [plan.kind, loadedAt, backed(entityKeys, (k) => ({ n: present.has(encodeKey(k)) ? 1 : 0, sum: null }))]);
   }
   if (relation !== undefined && tally !== undefined && relationKeys !== undefined && relationKeys.length > 0) {

@@ -1,6 +1,6 @@
 // The SQL text of each entity table and relation of a schema, built once when the cache opens.
 import { DECODERS, planDecode, type DecodePlan, type Decoder } from '../../core/codec.js';
-import type { CompiledColumn, CompiledEntity, CompiledKey, CompiledRelation, CompiledSchema } from '../../core/schema.js';
+import { compareExactly, type CompiledColumn, type CompiledEntity, type CompiledKey, type CompiledRelation, type CompiledSchema } from '../../core/schema.js';
 import { inKeys, keyEquals, quoteSqlite as q } from '../../sqlite/connection.js';
 import { DECODED, ENCODERS, READ_AT, type Encoder } from './encoders.js';
 
@@ -8,7 +8,14 @@ import { DECODED, ENCODERS, READ_AT, type Encoder } from './encoders.js';
 export interface TablePlan {
   readonly kind: string;
   readonly decode: DecodePlan;
+  /**
+   * The rows and absent marks of keys ?1 (kind ?2). For an entity whose keys may match another spelling
+   * (`aliased`), a key whose mark stands on an alias (`adbv_alias`, stamped as the mark) reads the row it
+   * names, with the asked key as `$asked`; an alias whose row is gone answers nothing.
+   */
   readonly readEntities: string;
+  /** Whether keys may alias rows of another spelling: single-column keys that are not compared exactly. */
+  readonly aliased: boolean;
   /** As readEntities, counting only rows whose entity mark is recent enough (?3). */
   readonly readEntitiesFresh: string;
   readonly readQuery: string;
@@ -133,14 +140,23 @@ function planTable(entity: CompiledEntity): TablePlan {
     })
     .join(', ');
   const firstKey = `t.${q((key.columns[0] as CompiledColumn).name)}`;
+  const aliased = !key.composite && !compareExactly(key);
+  // The row the key names, or the row its current alias names; absent only when no alias stands.
+  const aliasedRead = (join: string, fresh: string) =>
+    `SELECT ${absentAware}, ${firstKey} IS NULL AS "$a", a.asked AS "$asked" FROM json_each(?1) k ` +
+    `${join} ever_loaded e ON e.kind = ?2 AND e.key = k.value${fresh} ` +
+    'LEFT JOIN adbv_alias a ON a.kind = ?2 AND a.asked = k.value AND a.loaded_at = e.loaded_at ' +
+    `LEFT JOIN ${t} t ON ${keyEquals(key, 't', 'COALESCE(a.key, k.value)')} ` +
+    `WHERE ${firstKey} IS NOT NULL OR (e.key IS NOT NULL AND a.asked IS NULL)`;
   return {
     kind: entity.name,
     decode: planDecode(entity, DECODED),
-    readEntities:
+    aliased,
+    readEntities: aliased ? aliasedRead('LEFT JOIN', '') : 
       `SELECT ${absentAware}, ${firstKey} IS NULL AS "$a" ` +
       `FROM json_each(?1) k LEFT JOIN ${t} t ON ${keyEquals(key, 't', 'k.value')} ` +
       `WHERE ${firstKey} IS NOT NULL OR EXISTS (SELECT 1 FROM ever_loaded e WHERE e.kind = ?2 AND e.key = k.value)`,
-    readEntitiesFresh:
+    readEntitiesFresh: aliased ? aliasedRead('JOIN', ' AND e.loaded_at >= ?3') :
       `SELECT ${absentAware}, ${firstKey} IS NULL AS "$a" ` +
       `FROM json_each(?1) k JOIN ever_loaded e ON e.kind = ?2 AND e.key = k.value AND e.loaded_at >= ?3 ` +
       `LEFT JOIN ${t} t ON ${keyEquals(key, 't', 'k.value')}`,

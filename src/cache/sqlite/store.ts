@@ -150,11 +150,18 @@ export class SqliteCacheStore implements CacheStore {
     decodeRows(raw, plan.decode);
     const rows: Row[] = [];
     const absentKeys: KeyValue[] = [];
+    let aliased: [KeyValue, Row][] | undefined;
     for (const row of raw) {
       if (row.$a) absentKeys.push(entity.key.of(row) as KeyValue);
-      else rows.push(row);
+      else if (row.$asked === null || row.$asked === undefined) rows.push(row);
+      else {
+        const asked = row.$asked as KeyValue;
+        delete row.$asked;
+        (aliased ??= []).push([asked, row]);
+      }
+      if (plan.aliased) delete row.$asked;
     }
-    return { rows, absentKeys };
+    return aliased === undefined ? { rows, absentKeys } : { rows, absentKeys, aliased };
   }
 
   async readRelation(rel: CompiledRelation, keys: readonly KeyValue[], notBefore?: number): Promise<RelationRead> {

@@ -1,5 +1,5 @@
 // Triggers that take completeness marks with the rows they counted: moved, added and changed rows, links that come and go.
-import type { CompiledColumn, CompiledEntity, CompiledKey, CompiledRelation, CompiledSchema } from '../../core/schema.js';
+import { compareExactly, type CompiledColumn, type CompiledEntity, type CompiledKey, type CompiledRelation, type CompiledSchema } from '../../core/schema.js';
 import { quoteSqlite as q } from '../../sqlite/connection.js';
 import { notLocallyChanged } from './local-changes.js';
 
@@ -59,8 +59,28 @@ export function triggersScript(schema: CompiledSchema): string {
       trigger(`adbv_unlinked__${rel.id}`, `AFTER DELETE ON ${q(through.table)} BEGIN ${unmark(rel.id, `OLD.${src}`)} END`);
     }
   }
-  for (const entity of schema.entities) queryTrigger(entity, trigger);
+  for (const entity of schema.entities) {
+    queryTrigger(entity, trigger);
+    aliasTrigger(entity, trigger);
+  }
   return script;
+}
+
+/**
+ * An entity whose keys may match another spelling: a row that goes takes with it the marks of the keys
+ * whose answer it was under another spelling (and their aliases), as it takes its own key's present mark
+ * by being gone.
+ */
+function aliasTrigger(entity: CompiledEntity, trigger: (name: string, body: string) => void): void {
+  if (entity.key.composite || compareExactly(entity.key)) return;
+  const kind = literal(entity.name);
+  const key = keyOf(entity.key, 'OLD');
+  trigger(
+    `adbv_gone__${entity.name}`,
+    `AFTER DELETE ON ${q(entity.table)} BEGIN ` +
+      `DELETE FROM ever_loaded WHERE kind = ${kind} AND key IN (SELECT asked FROM adbv_alias WHERE kind = ${kind} AND key = ${key}); ` +
+      `DELETE FROM adbv_alias WHERE kind = ${kind} AND key = ${key}; END`,
+  );
 }
 
 function queryTrigger(entity: CompiledEntity, trigger: (name: string, body: string) => void): void {

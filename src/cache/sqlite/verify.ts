@@ -120,7 +120,9 @@ export async function verifyCache(db: SqliteConnection, plans: Plans): Promise<F
 function entityMarks(db: SqliteConnection, entity: CompiledEntity): Promise<{ key: unknown; n: number | null }[]> {
   const first = `t.${q((entity.key.columns[0] as CompiledColumn).name)}`;
   return db.all(
-    `SELECT e.key, e.n FROM ever_loaded e LEFT JOIN ${q(entity.table)} t ON ${keyEquals(entity.key, 't', 'e.key')} ` +
+    // A key answered by a row of another spelling stands on that row (its alias, stamped as the mark).
+    'SELECT e.key, e.n FROM ever_loaded e LEFT JOIN adbv_alias a ON a.kind = e.kind AND a.asked = e.key AND a.loaded_at = e.loaded_at ' +
+      `LEFT JOIN ${q(entity.table)} t ON ${keyEquals(entity.key, 't', 'COALESCE(a.key, e.key)')} ` +
       `WHERE e.kind = ? AND (e.n IS NULL OR (e.n = 1 AND ${first} IS NULL) OR (e.n = 0 AND ${first} IS NOT NULL AND t.${q(READ_AT)} < e.loaded_at)) ` +
       // A row with a local change shows the local version (or none): its mark stands on the origin's answer.
       'AND NOT EXISTS (SELECT 1 FROM adbv_local l WHERE l.entity = ? AND l.key = e.key)',

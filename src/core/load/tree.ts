@@ -3,7 +3,7 @@ import type { MergeBatch } from '../cache-store.js';
 import type { IncludeNode } from '../include.js';
 import { Mode } from '../mode.js';
 import type { TreeLevel } from '../origin.js';
-import type { CompiledEntity, CompiledKey, CompiledRelation } from '../schema.js';
+import { compareExactly, type CompiledEntity, type CompiledKey, type CompiledRelation } from '../schema.js';
 import type { KeyValue, Row } from '../values.js';
 import { ROW, type EntityObject } from '../view/entity-class.js';
 import { relationValue } from '../view/relation-value.js';
@@ -147,8 +147,16 @@ export async function loadTree(
     if (rel !== undefined && plan.parent !== undefined) ctx.count(rel.kind === 'belongsTo' ? rel.target.name : rel.id, 0, asked.length);
     if (rel === undefined || rel.kind === 'belongsTo') {
       const entity = plan.entity;
-      const absentKeys = absentOf(asked, rows, entity.key.of);
-      batches.push({ entity, rows, loadedAt, entityKeys: asked, absentKeys, unclaimed: true });
+      let absentKeys = absentOf(asked, rows, entity.key.of);
+      let entityKeys = asked;
+      if (absentKeys.length > 0 && !compareExactly(entity.key)) {
+        // A key no row spells exactly may still match one at the origin ('ABC' and 'abc'): left unanswered
+        // here, an entity lookup of its own asks which (see entities.ts).
+        const unsure = new Set(absentKeys);
+        entityKeys = asked.filter((k) => !unsure.has(k));
+        absentKeys = [];
+      }
+      batches.push({ entity, rows, loadedAt, entityKeys, absentKeys, unclaimed: true });
       const answers = new Map<KeyValue, Row | null>();
       for (const key of absentKeys) answers.set(key, null);
       for (const row of rows) answers.set(entity.key.of(row) as KeyValue, row);
@@ -159,7 +167,7 @@ export async function loadTree(
           return () => view.markAbsent(entity, absentKeys, true);
         }
         // Local changes shown over the origin's rows (the cache keeps the origin's for the merge).
-        const shown = new Map<KeyValue, Row | null>(asked.map((k) => [k, null]));
+        const shown = new Map<KeyValue, Row | null>(absentKeys.map((k) => [k, null]));
         for (const row of rows) shown.set(entity.key.of(row) as KeyValue, row);
         applyToEntities(local, view.lens.side, entity, shown);
         const gone = [...shown].filter(([, r]) => r === null).map(([k]) => k);
@@ -169,6 +177,10 @@ export async function loadTree(
       continue;
     }
     const groups = groupRows(rel, rows);
+    // Keys that may match another spelling: where a row is grouped under a key not asked, or two asked
+    // keys may be one at the origin, the level's groups are not sure answers. Its relation lookups then
+    // go their own way (relation.ts asks which key each row answers).
+    if (!compareExactly(rel.foreignKey) && !sureGroups(asked, groups)) continue;
     batches.push({ entity: rel.target, rows, loadedAt, relation: { rel, keys: asked }, unclaimed: true });
     const answers = new Map<KeyValue, Row[]>();
     for (const key of asked) answers.set(key, groups.get(key) ?? []);
@@ -292,6 +304,29 @@ async function readCached(view: TreeHost, rel: CompiledRelation, keys: readonly 
     view.primeRelation(rel, key, relationValue(rel, members));
   }
   return new Set(read.values.keys());
+}
+
+/**
+ * Whether rows grouped by their exact key value answer exactly the asked keys: every group is an asked
+ * key, and no two asked keys may be equal under a collation (case, accents and trailing spaces folded).
+ */
+function sureGroups(asked: readonly KeyValue[], groups: ReadonlyMap<KeyValue, Row[]>): boolean {
+  const keys = new Set(asked);
+  for (const key of groups.keys()) if (!keys.has(key)) return false;
+  const folded = new Set<string>();
+  for (const key of asked) {
+    const f = typeof key === 'string' ? foldSpelling(key) : `${typeof key}:${String(key)}`;
+    if (folded.has(f)) return false;
+    folded.add(f);
+  }
+  return true;
+}
+
+/** A spelling with what common collations ignore taken out: case, accents, trailing spaces, a number's trailing zeros. */
+function foldSpelling(s: string): string {
+  const n = Number(s);
+  if (s.trim() !== '' && Number.isFinite(n)) return `n:${n}`;
+  return `s:${s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().trimEnd()}`;
 }
 
 /** The view's objects for each group of rows. */

@@ -49,8 +49,10 @@ function version(change: StoredLocalChange, side: Side): Row | null | undefined 
 export function applyToEntities(snap: LocalSnapshot, side: Side, entity: CompiledEntity, answers: Map<KeyValue, Row | null>): void {
   const changes = snap.of(entity);
   if (changes.size === 0) return;
-  for (const key of answers.keys()) {
-    const change = changes.get(key);
+  const keyOf = entity.key.of;
+  for (const [key, answer] of answers) {
+    // A key answered by a row of another spelling shows that row's change.
+    const change = changes.get(key) ?? (answer === null ? undefined : changes.get(keyOf(answer) as KeyValue));
     if (change === undefined) continue;
     const row = version(change, side);
     if (row !== undefined) answers.set(key, row === null ? null : { ...row });

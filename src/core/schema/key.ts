@@ -48,3 +48,11 @@ export function compileKey(columns: readonly CompiledColumn[]): CompiledKey {
     components: (key) => (JSON.parse(key as string) as unknown[]).map((v, i) => (big[i] ? BigInt(v as string) : v)),
   };
 }
+
+/**
+ * @internal Whether every value of `key` equals only itself at the origin as in the cache: integers and
+ * bytes do; text (collations: case, trailing spaces), DECIMAL, dates and reals may match another spelling.
+ */
+export function compareExactly(key: CompiledKey): boolean {
+  return key.columns.every((c) => c.type === 'integer' || c.type === 'bigint' || c.type === 'blob');
+}

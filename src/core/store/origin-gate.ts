@@ -81,7 +81,16 @@ export class OriginGate {
     const run = (keys: SelectRequest['keys']) => this.call((o) => o.select(keys === request.keys ? request : { ...request, keys }));
     if (request.keys.length <= size) return run(request.keys);
     const chunks: Promise<Row[]>[] = [];
-    for (let i = 0; i < request.keys.length; i += size) chunks.push(run(request.keys.slice(i, i + size)));
+    for (let i = 0; i < request.keys.length; i += size) {
+      const chunk = run(request.keys.slice(i, i + size));
+      // `$i` indexes the chunk's keys: make it index the request's.
+      chunks.push(request.asked === true && i > 0 ? chunk.then((rows) => shiftAsked(rows, i)) : chunk);
+    }
     return (await Promise.all(chunks)).flat();
   }
+}
+
+function shiftAsked(rows: Row[], by: number): Row[] {
+  for (const row of rows) row.$i = Number(row.$i) + by;
+  return rows;
 }

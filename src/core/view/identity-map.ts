@@ -73,6 +73,15 @@ export class IdentityMap {
   }
 
   /**
+   * Makes `asked` another name of `obj`'s key: the origin answered the key `asked` with that object's row
+   * (another spelling: `'ABC'` for `'abc'` under a case-insensitive collation), so both are one object.
+   */
+  alias(entity: CompiledEntity, asked: KeyValue, obj: EntityObject): void {
+    (this.#known[entity.index] as Map<KeyValue, EntityObject>).set(asked, obj);
+    (this.#absent[entity.index] as Map<KeyValue, boolean>).delete(asked);
+  }
+
+  /**
    * Records keys as absent. From the origin within the view (`fresh`) it overrides what the view held;
    * from the cache it never overrides what the view already knows of the key.
    */

@@ -227,6 +227,13 @@ export class ViewState implements EntityHost, TreeHost {
       if (obj !== undefined && !fetching.has(key)) roots.add(obj);
     }
     await loadTree(this, this.ctx, [...roots], nodes, mode, { entity, keys: fetch });
+    // A root no row spelled exactly (a key that may match another spelling): its own entity lookup asks.
+    const unsure = fetch.filter((k) => objects.get(entity, k) === undefined && !objects.isAbsent(entity, k));
+    if (unsure.length > 0) {
+      const results = await this.#loadEntities(entity, mode, unsure, true);
+      const failed = new Map(unsure.map((k, i) => [k, results[i]]).filter((e): e is [KeyValue, Error] => e[1] instanceof Error && !(e[1] instanceof NotFoundError)));
+      if (failed.size > 0) return keys.map((key) => failed.get(key) ?? objects.get(entity, key) ?? new NotFoundError(entity.name, [displayKey(entity, key)]));
+    }
     return keys.map((key): EntityObject | Error => objects.get(entity, key) ?? new NotFoundError(entity.name, [displayKey(entity, key)]));
   }
 
@@ -314,16 +321,23 @@ export class ViewState implements EntityHost, TreeHost {
     const olderRows: Row[] = [];
     const freshAbsent: KeyValue[] = [];
     const olderAbsent: KeyValue[] = [];
+    const keyOf = entity.key.of;
+    let aliases: [KeyValue, Row][] | undefined;
     for (const [key, row] of answers) {
       const isFresh = fresh.has(key);
       if (row === null) (isFresh ? freshAbsent : olderAbsent).push(key);
-      else (isFresh ? freshRows : olderRows).push(row);
+      else {
+        (isFresh ? freshRows : olderRows).push(row);
+        if (keyOf(row) !== key) (aliases ??= []).push([key, row]);
+      }
     }
     const objects = this.#objects;
     objects.adopt(entity, freshRows, true);
     objects.adopt(entity, olderRows, false);
     objects.markAbsent(entity, freshAbsent, true);
     objects.markAbsent(entity, olderAbsent, false);
+    // A key the origin answered with a row of another spelling names that row's one object.
+    if (aliases !== undefined) for (const [key, row] of aliases) objects.alias(entity, key, objects.get(entity, keyOf(row) as KeyValue) as EntityObject);
   }
 
   /** Relation lookups of one batch (hasMany, hasOne, manyToMany) through the pipeline; each group adopted. */
