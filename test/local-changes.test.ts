@@ -300,4 +300,32 @@ describe('whole tables: view.X.all()', { skip }, () => {
     const report = await store.verify();
     assert.equal(report.ok, true, report.problems.join('; '));
   });
+
+  it('store.refreshAll re-reads a whole table too: OFFLINE all() then answers the origin as it is now, local changes on top', async () => {
+    const own = await createTestDb(...AB_TABLES);
+    try {
+      await using store = await openStore(abSchema, { origin: mysqlOrigin(own.url), cache: testCache(tmp.file('refresh-all.db')), batchSize: 2 });
+      {
+        await using v = store.view();
+        assert.deepEqual(ids(await v.B.all()), [1, 2, 3, 4]);
+        await v.B.patch(1, { name: 'b1*' });
+      }
+      await own.exec("UPDATE b SET name = 'b4 at origin' WHERE id = 4", "INSERT INTO b VALUES (11, 'b11', 2)", 'DELETE FROM b WHERE id = 3');
+      const writes0 = await originWrites(own);
+      const progress: string[] = [];
+      await store.refreshAll({ onProgress: (p) => progress.push(p.kind) });
+      assert.ok(progress.includes('B.*'), `the whole table is one of the lookups refreshed (${[...new Set(progress)].join(', ')})`);
+      await using offline = store.view({ mode: Mode.OFFLINE });
+      const all = await offline.B.all();
+      assert.deepEqual(ids(all), [1, 2, 4, 11], 'the origin as it is now: B 3 gone, B 11 new');
+      assert.deepEqual(all.map((b) => b.name), ['b1*', 'b2', 'b4 at origin', 'b11'], 'the local patch on top');
+      await using truth = store.view({ mode: Mode.OFFLINE, local: false });
+      assert.deepEqual((await truth.B.all()).map((b) => b.name), ['b1', 'b2', 'b4 at origin', 'b11']);
+      assert.deepEqual(await originWrites(own), writes0, 'no origin write');
+      const report = await store.verify();
+      assert.equal(report.ok, true, report.problems.join('; '));
+    } finally {
+      await own.drop();
+    }
+  });
 });
