@@ -48,7 +48,7 @@ export const changes: Command = {
       return ExitCode.OK;
     }
     const conflicts = list.filter((c) => c.conflict).length;
-    const lines = list.map((c) => `  ${c.kind.padEnd(6)} ${c.entity} ${describe(c.key)}${c.columns === undefined ? '' : ` (${c.columns.join(', ')})`}${c.conflict ? '  CONFLICT: the origin row changed since' : ''}`);
+    const lines = list.map((c) => `  ${c.kind.padEnd(6)} ${c.entity} ${describe(c.key)}${c.columns === undefined ? '' : ` (${c.columns.join(', ')})`}${c.conflict ? (c.origin === null ? '  CONFLICT: deleted at the origin since' : '  CONFLICT: the origin row changed since') : ''}`);
     process.stdout.write([`${list.length} local change${list.length === 1 ? '' : 's'} in ${file}${conflicts > 0 ? `, ${conflicts} in conflict` : ''}`, ...lines, ''].join('\n'));
     return ExitCode.OK;
   },
