@@ -211,6 +211,74 @@ describe('local changes', { skip }, () => {
     }
   });
 
+  it('conflicts, exactly: the latest origin row a load brought differs from the one the change was made against (equal to the local value, deleted, re-created, or changed and back)', async () => {
+    const own = await createTestDb(...AB_TABLES);
+    try {
+      await using store = await openStore(abSchema, { origin: mysqlOrigin(own.url), cache: testCache(cacheFile()) });
+      const load = async () => {
+        await using v = store.view(); // FRESHEN: every entity lookup asks the origin
+        await v.B.many([1, 2, 3, 4, 20], { nullForMissing: true });
+        await v.A.all();
+      };
+      await load();
+      {
+        await using view = store.view();
+        await view.B.patch(1, { name: 'x' });
+        await view.B.remove(2);
+        await view.B.patch(3, { name: 'y' });
+        await view.B.put({ id: 4, name: 'b4*', a_id: 2 });
+        await view.B.put({ id: 20, name: 'b20 here', a_id: 1 });
+        await view.A.remove(3);
+        await view.A.patch(2, { name: 'a2*' });
+      }
+      const conflicts = async () => Object.fromEntries((await store.localChanges()).map((c) => [`${c.entity} ${String(c.key)}`, c.conflict]));
+      await load();
+      assert.deepEqual(await conflicts(), { 'B 1': false, 'B 2': false, 'B 3': false, 'B 4': false, 'B 20': false, 'A 3': false, 'A 2': false }, 'the origin has not changed: no conflict');
+
+      await own.exec(
+        "UPDATE b SET name = 'x' WHERE id = 1", // to what the local change made it
+        'DELETE FROM b WHERE id = 2', // removed here, deleted there
+        'DELETE FROM b WHERE id = 3', // patched here, deleted there
+        "UPDATE b SET name = 'b4 for a while' WHERE id = 4",
+        "INSERT INTO b VALUES (20, 'b20 there', 1)", // put here against none, created there
+        'DELETE FROM a WHERE id = 3', // removed here, deleted there: found by a whole-table read
+      );
+      let writes0 = await originWrites(own);
+      await load();
+      let changes = await store.localChanges();
+      assert.deepEqual(await conflicts(), { 'B 1': true, 'B 2': true, 'B 3': true, 'B 4': true, 'B 20': true, 'A 3': true, 'A 2': false });
+      const byKey = (entity: string, key: number) => changes.find((c) => c.entity === entity && c.key === key);
+      assert.equal(byKey('B', 1)?.origin?.name, 'x', 'the origin row now equals the local one: still made against an older row');
+      assert.equal(byKey('B', 2)?.origin, null, 'deleted at the origin');
+      assert.equal(byKey('B', 3)?.origin, null);
+      assert.equal(byKey('A', 3)?.origin, null, 'a whole-table read records the deletion too');
+      assert.equal(byKey('B', 20)?.base, null);
+      assert.equal(byKey('B', 20)?.origin?.name, 'b20 there');
+      {
+        await using view = store.view({ mode: Mode.OFFLINE });
+        assert.equal((await view.B(3)).name, 'y', 'the local version still wins');
+        assert.equal((await view.B(20)).name, 'b20 here');
+        await assert.rejects(view.B(2), NotFoundError);
+        await using truth = store.view({ mode: Mode.OFFLINE, local: false });
+        await assert.rejects(truth.B(3), NotFoundError, 'the origin has no B 3 now');
+        assert.deepEqual(ids(await truth.A.all()), [1, 2]);
+      }
+      // The origin row goes back to the one B 4's change was made against: no conflict any more.
+      assert.deepEqual(await originWrites(own), writes0, 'no origin write');
+      await own.exec("UPDATE b SET name = 'b4' WHERE id = 4");
+      writes0 = await originWrites(own);
+      await load();
+      changes = await store.localChanges();
+      assert.equal(byKey('B', 4)?.conflict, false);
+      assert.equal(byKey('B', 4)?.origin?.name, 'b4');
+      assert.deepEqual(await originWrites(own), writes0, 'no origin write');
+      const report = await store.verify();
+      assert.equal(report.ok, true, report.problems.join('; '));
+    } finally {
+      await own.drop();
+    }
+  });
+
   it('preloads (tree and levels), includes in one round trip and custom queries show the changes; rows added locally are not in a query answer', async () => {
     const writes0 = await originWrites(db);
     await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(cacheFile()) });
@@ -299,5 +367,33 @@ describe('whole tables: view.X.all()', { skip }, () => {
     await assert.rejects(offline.B.all(), IsOfflineError);
     const report = await store.verify();
     assert.equal(report.ok, true, report.problems.join('; '));
+  });
+
+  it('store.refreshAll re-reads a whole table too: OFFLINE all() then answers the origin as it is now, local changes on top', async () => {
+    const own = await createTestDb(...AB_TABLES);
+    try {
+      await using store = await openStore(abSchema, { origin: mysqlOrigin(own.url), cache: testCache(tmp.file('refresh-all.db')), batchSize: 2 });
+      {
+        await using v = store.view();
+        assert.deepEqual(ids(await v.B.all()), [1, 2, 3, 4]);
+        await v.B.patch(1, { name: 'b1*' });
+      }
+      await own.exec("UPDATE b SET name = 'b4 at origin' WHERE id = 4", "INSERT INTO b VALUES (11, 'b11', 2)", 'DELETE FROM b WHERE id = 3');
+      const writes0 = await originWrites(own);
+      const progress: string[] = [];
+      await store.refreshAll({ onProgress: (p) => progress.push(p.kind) });
+      assert.ok(progress.includes('B.*'), `the whole table is one of the lookups refreshed (${[...new Set(progress)].join(', ')})`);
+      await using offline = store.view({ mode: Mode.OFFLINE });
+      const all = await offline.B.all();
+      assert.deepEqual(ids(all), [1, 2, 4, 11], 'the origin as it is now: B 3 gone, B 11 new');
+      assert.deepEqual(all.map((b) => b.name), ['b1*', 'b2', 'b4 at origin', 'b11'], 'the local patch on top');
+      await using truth = store.view({ mode: Mode.OFFLINE, local: false });
+      assert.deepEqual((await truth.B.all()).map((b) => b.name), ['b1', 'b2', 'b4 at origin', 'b11']);
+      assert.deepEqual(await originWrites(own), writes0, 'no origin write');
+      const report = await store.verify();
+      assert.equal(report.ok, true, report.problems.join('; '));
+    } finally {
+      await own.drop();
+    }
   });
 });

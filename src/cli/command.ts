@@ -25,6 +25,11 @@ export interface Command {
   /** What it does, a paragraph or more. */
   readonly description: string;
   readonly options: Readonly<Record<string, OptionSpec>>;
+  /**
+   * A positional argument the command takes in place of one of its string options (`asyncdbview changes
+   * CACHE_FILE` for `--cache CACHE_FILE`): one of the two is required, not both.
+   */
+  readonly positional?: { readonly name: string; readonly option: string };
   run(values: OptionValues): Promise<ExitCode>;
 }
 
@@ -56,14 +61,28 @@ export function parseCommandArgs(command: Command, args: readonly string[]): Opt
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const [name, o] of Object.entries(command.options)) options[name] = o.short === undefined ? { type: o.type } : { type: o.type, short: o.short };
   let values: OptionValues;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }) as { values: OptionValues });
+    ({ values, positionals } = parseArgs({ args: [...args], options, strict: true, allowPositionals: command.positional !== undefined }) as {
+      values: OptionValues;
+      positionals: string[];
+    });
   } catch (error) {
     const code = (error as { code?: string }).code ?? '';
     if (code.startsWith('ERR_PARSE_ARGS')) throw new UsageError((error as Error).message.split('\n')[0] as string);
     throw error;
   }
   if (values.help === true) return undefined;
+  const positional = command.positional;
+  if (positional !== undefined) {
+    if (positionals.length > 1) throw new UsageError(`one ${positional.name} expected, got ${positionals.length}: ${positionals.map((p) => JSON.stringify(p)).join(' ')}`);
+    const given = positionals[0];
+    if (given !== undefined && values[positional.option] !== undefined) throw new UsageError(`give ${positional.name} or --${positional.option}, not both`);
+    if (given !== undefined) values[positional.option] = given;
+    if (values[positional.option] === undefined || values[positional.option] === '') {
+      throw new UsageError(`${positional.name} is required: asyncdbview ${command.name} ${positional.name} (or --${positional.option} ${positional.name})`);
+    }
+  }
   for (const [name, o] of Object.entries(command.options)) {
     if (o.required === true && (values[name] === undefined || values[name] === '')) throw new UsageError(`--${name} is required`);
   }

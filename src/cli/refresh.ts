@@ -15,9 +15,10 @@ export const refresh: Command = {
   summary: 're-read from the origin every lookup a cache holds complete',
   usage: '--schema FILE --origin URL --cache FILE [--driver DRIVER] [--json]',
   description: [
-    'Runs store.refreshAll(): every entity, relation and custom query lookup the cache records complete',
-    'is read again from the origin, in batches, and the cache corrected (changed rows, rows gone), so it',
-    'is fresh before going offline. Progress goes to stderr; a summary to stdout.',
+    'Runs store.refreshAll(): every entity, relation and custom query lookup the cache records complete,',
+    'and every whole table read by X.all(), is read again from the origin, in batches, and the cache',
+    'corrected (changed rows, rows gone), so it is fresh before going offline. Progress goes to stderr; a',
+    'summary to stdout.',
   ].join('\n'),
   options: {
     schema: { type: 'string', value: 'FILE', description: 'the schema module (a .js/.mjs file)', required: true },

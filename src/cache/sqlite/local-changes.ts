@@ -84,6 +84,28 @@ export function localTriggers(entity: CompiledEntity): string {
 }
 
 /**
+ * Records that the origin no longer has (or never had) changed rows of `entity`, as an origin answer read
+ * at `loadedAt` says (inside the caller's transaction): their change's `origin` becomes `'null'`, so a
+ * change made against a row the origin has since deleted is in conflict (a remove included). `absent`:
+ * the keys an entity lookup found absent; `{ besides }`: every changed key but those a whole-table read
+ * answered. A changed row whose table row is from a later read keeps what it has (an older answer never
+ * overrides a newer one). Bumps the local-change version when it records anything.
+ */
+export async function recordOriginAbsent(
+  db: SqliteConnection, entity: CompiledEntity, keys: { readonly absent: readonly KeyValue[] } | { readonly besides: readonly KeyValue[] }, loadedAt: number,
+): Promise<void> {
+  const which = 'absent' in keys ? 'key IN (SELECT value FROM json_each(?2))' : 'key NOT IN (SELECT value FROM json_each(?2))';
+  const list = 'absent' in keys ? keys.absent : keys.besides;
+  if ('absent' in keys && list.length === 0) return;
+  const recorded = await db.run(
+    `UPDATE adbv_local AS l SET origin = 'null' WHERE entity = ?1 AND ${which} AND origin IS NOT 'null' ` +
+      `AND NOT EXISTS (SELECT 1 FROM ${q(entity.table)} t WHERE ${storedKeyExpr(entity.key, 't')} = l.key AND t.${q(READ_AT)} > ?3)`,
+    [entity.name, keysParam(entity.key, list, false), loadedAt],
+  );
+  if (recorded > 0) await db.all(BUMP_SQL);
+}
+
+/**
  * On open: makes the table, and for each entity with local changes of its current shape, its triggers
  * and its local rows in its table again (a table the schema's migration dropped comes back empty).
  * Changes made against another shape stay in the file, unapplied, and `verify()` reports them.

@@ -7,7 +7,7 @@ import { keysParam } from '../../sqlite/keys-param.js';
 import { BackingTally, type Backing } from './backing.js';
 import { RELEASE_SQL, type Claimant } from './claims.js';
 import { encodeKey, encodeRows } from './encoders.js';
-import { notLocallyChanged } from './local-changes.js';
+import { notLocallyChanged, recordOriginAbsent } from './local-changes.js';
 import type { Plans, TablePlan } from './plans.js';
 
 /**
@@ -55,6 +55,8 @@ export async function applyBatch(db: SqliteConnection, plans: Plans, batch: Merg
     const held = await db.all<Row>(`${plan.selectForRemoval} WHERE ${inKeys(entity.key, 't')} AND ${notLocallyChanged(entity, 't')}`, [keysParam(entity.key, absentKeys, false)]);
     const { older, later } = byStamp(held, loadedAt);
     await removeRows(db, entity, plan, older, false);
+    // Changed rows stay as the change has them; that the origin has none is recorded with the change.
+    await recordOriginAbsent(db, entity, { absent: absentKeys }, loadedAt);
     // Present in a later read: this answer's "absent" is not marked.
     if (later.length > 0) entityKeys = without(entityKeys, later.map(entity.key.ofStored));
   }

@@ -4,7 +4,7 @@ import { decodeRows } from '../../core/codec.js';
 import type { CompiledEntity } from '../../core/schema.js';
 import { quoteSqlite as q, type SqliteConnection } from '../../sqlite/connection.js';
 import type { Claimant } from './claims.js';
-import { shapeOf } from './local-changes.js';
+import { recordOriginAbsent, shapeOf } from './local-changes.js';
 import { applyBatch } from './merge.js';
 import type { Plans } from './plans.js';
 
@@ -70,6 +70,8 @@ export async function mergeAll(
   for (let i = 0; i < rows.length; i += chunk) {
     await applyBatch(db, plans, { entity, rows: rows.slice(i, i + chunk), loadedAt, entityKeys: keys.slice(i, i + chunk), absentKeys: [], unclaimed: true }, claimant);
   }
+  // A changed row the whole table lacks (a local remove leaves none in the table to find gone): absent at the origin.
+  await recordOriginAbsent(db, entity, { besides: keys }, loadedAt);
   await db.run(
     'INSERT INTO ever_loaded (kind, key, loaded_at) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET loaded_at = excluded.loaded_at',
     [allKind(entity), shapeOf(entity), loadedAt],

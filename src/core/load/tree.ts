@@ -8,7 +8,7 @@ import type { KeyValue, Row } from '../values.js';
 import { ROW, type EntityObject } from '../view/entity-class.js';
 import { relationValue } from '../view/relation-value.js';
 import type { LocalLens } from '../local/local-lens.js';
-import { applyToEntities, applyToGroups } from '../local/overlay.js';
+import { applyToEntities, applyToGroups, type LocalSnapshot } from '../local/overlay.js';
 import type { LoadContext } from './context.js';
 import { absentOf } from './entities.js';
 import type { Lookups } from './lookups.js';
@@ -42,6 +42,9 @@ interface LevelPlan {
   /** Parent keys given (the top of an origin subtree), or the index of the parent level. */
   readonly keys?: readonly KeyValue[];
   readonly parent?: number;
+  /** The include node the level loads (none: roots by key), and the nodes below it. */
+  readonly node?: IncludeNode;
+  readonly children: readonly IncludeNode[];
 }
 
 /**
@@ -85,7 +88,7 @@ export async function loadTree(
       ...(keys === undefined ? {} : { keys }),
       ...(from === undefined ? {} : { from }),
     });
-    plans.push({ rel, entity: rel.target, ...(keys === undefined ? {} : { keys }), ...('parent' in source ? { parent: source.parent } : {}) });
+    plans.push({ rel, entity: rel.target, node, children: node.children, ...(keys === undefined ? {} : { keys }), ...('parent' in source ? { parent: source.parent } : {}) });
     below(node, node.children, index);
   };
 
@@ -96,7 +99,7 @@ export async function loadTree(
       const chunk = keys.slice(i, i + ctx.batchSize);
       const index = levels.length;
       levels.push({ entity, where: entity.key, keys: chunk });
-      plans.push({ rel: undefined, entity, keys: chunk });
+      plans.push({ rel: undefined, entity, keys: chunk, children: nodes });
       below(undefined, nodes, index);
     }
   }
@@ -125,6 +128,23 @@ export async function loadTree(
 
   if (roots.length > 0) await walk(roots, nodes);
   if (levels.length === 0) return;
+  if (view.lens.side === 'local') {
+    // Rows only local, or moved locally, are not where the origin derives the levels below from: their
+    // own subtrees go in the same round trip (each level looked at once; subtrees only go deeper).
+    const snap = await view.lens.snapshot(true);
+    for (let i = 0; snap !== undefined && i < plans.length; i++) {
+      const plan = plans[i] as LevelPlan;
+      const rows = plan.children.length === 0 ? [] : localRowsBelow(snap, plan);
+      if (rows.length === 0) continue;
+      for (const child of plan.children) {
+        if (plan.node !== undefined && isInverse(plan.node, child)) continue;
+        const keys = distinct(rows.map(parentColumns(child.rel).of));
+        if (keys.length === 0) continue;
+        ctx.count(child.rel.kind === 'belongsTo' ? child.rel.target.name : child.rel.id, 0, keys.length);
+        addOrigin(child, { keys });
+      }
+    }
+  }
 
   // Stamped when the read began: a slower, older read landing later must not pass for the newer one.
   const loadedAt = Date.now();
@@ -214,6 +234,38 @@ export async function loadTree(
     await merged;
   }
   for (const prime of primes) prime();
+}
+
+/**
+ * The local rows of a level's entity that may show in its answer but whose relations below the origin
+ * cannot derive from its own rows: rows the origin does not have (or not known), rows moved into another
+ * group of the level's relation, and rows whose foreign key of a belongsTo below changed. A level bound
+ * to keys takes only its keys' rows; a level derived at the origin (parents not known yet) takes them all.
+ */
+function localRowsBelow(snap: LocalSnapshot, plan: LevelPlan): Row[] {
+  const changes = snap.of(plan.entity);
+  if (changes.size === 0) return [];
+  const rel = plan.rel;
+  const grouped = rel !== undefined && rel.kind !== 'belongsTo' && rel.through === undefined ? rel : undefined;
+  const wanted = plan.keys === undefined ? undefined : new Set(plan.keys);
+  const belongsTo = plan.children.filter((c) => c.rel.kind === 'belongsTo').map((c) => c.rel.foreignKey);
+  const rows: Row[] = [];
+  for (const change of changes.values()) {
+    const local = change.local;
+    if (local === null) continue;
+    if (wanted !== undefined && rel?.through === undefined) {
+      const at = grouped === undefined ? plan.entity.key.of(local) : grouped.foreignKey.of(local);
+      if (at === null || !wanted.has(at)) continue;
+    }
+    const base = change.base;
+    const own =
+      base === null ||
+      base === undefined ||
+      (grouped !== undefined && grouped.foreignKey.of(local) !== grouped.foreignKey.of(base)) ||
+      belongsTo.some((fk) => fk.of(local) !== fk.of(base));
+    if (own) rows.push(local);
+  }
+  return rows;
 }
 
 /**

@@ -58,7 +58,12 @@ export interface LocalChange {
   readonly origin: Row | null | undefined;
   /** The local version of the row (`null` for a remove). */
   readonly local: Row | null;
-  /** True when a load after the change brought an origin row that differs from `base`. */
+  /**
+   * True when the latest load after the change brought an origin row that differs from `base`: changed
+   * (even to equal `local`: the change was made against a row that is no longer the origin's), deleted
+   * (`origin` null; a remove too), or created where `base` was none. An origin row changed back to `base`
+   * is no conflict. Never true when `base` is not known.
+   */
   readonly conflict: boolean;
   readonly changedAt: Date;
 }

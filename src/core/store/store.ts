@@ -309,7 +309,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
 
   /**
    * Re-reads from the origin every lookup the cache records complete (entities, relations, custom
-   * queries), in batches, so everything is fresh before going offline.
+   * queries, whole tables read by `X.all()`), in batches, so everything is fresh before going offline.
    *
    * @example
    * await store.refreshAll({ onProgress: ({ done, total }) => console.log(`${done}/${total}`) });
