@@ -6,6 +6,7 @@ import { defineSchema, entity, Mode, mysqlOrigin, NotFoundError, openStore, sqli
 import { testCache } from './helpers/cache-driver.js';
 import { countSelects, createTestDb, MYSQL_HOST, MYSQL_PORT, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { CountingProxy, inListNumbers } from './helpers/counting-proxy.js';
+import { FaultProxy } from './helpers/proxy.js';
 import { tempDir } from './helpers/tmp.js';
 import { lookupKind, readTruth, rng, treeSchema, treeTables, type Truth } from './helpers/tree.js';
 
@@ -53,38 +54,53 @@ describe('concurrency: one origin statement per lookup across views', { skip }, 
   let n = 0;
   const cacheFile = () => tmp.file(`conc-${++n}.db`);
   /**
-   * For the tests that ask again "while in flight", two event-loop turns after the first ask: on sqlite3
-   * whatever the driver under test, because a synchronous cache (better-sqlite3) can finish a lookup from a
-   * local server within two turns, and the test would then not test sharing.
+   * For the tests that ask again "while in flight": the origin is reached through `gate`, a proxy that holds
+   * every statement while stalled, so a load is in flight for sure until the test lets it through
+   * (`holding`), however fast the machine. Cache on sqlite3 whatever the driver under test.
    */
   const inFlightCache = () => sqliteCache(cacheFile());
+  const gate = new FaultProxy({ host: MYSQL_HOST, port: MYSQL_PORT });
+  let gatedUrl = '';
+  /**
+   * After `gate.stall()` and the first ask, then the asks made while it is in flight: lets everything
+   * through, once those asks have had time to join the held load (held, it cannot finish meanwhile, so the
+   * wait decides nothing the test asserts).
+   */
+  async function release(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await gate.pass();
+  }
   // 600 As (ids 1..600), 2,400 Bs, 6,000 Cs, parents drawn at random so some have no children.
   const AS = 600;
   let truth: Truth;
   before(async () => {
     db = await createTestDb(...treeTables(AS, 4, 2.5, 7), 'CREATE TABLE nums (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL)');
     truth = await readTruth(db.admin);
+    gatedUrl = db.url.replace(`@${MYSQL_HOST}:${MYSQL_PORT}/`, `@127.0.0.1:${await gate.listen()}/`);
   });
   after(async () => {
+    await gate.close();
     await db.drop();
     tmp.remove();
   });
 
   it('the same entity key from two views in the same tick and in a later tick while in flight: one origin SELECT', async () => {
     for (const mode of [Mode.FRESHEN, Mode.PREFER_CACHE]) {
-      await using store = await openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: inFlightCache(), mode });
+      await using store = await openStore(treeSchema, { origin: mysqlOrigin(gatedUrl), cache: inFlightCache(), mode });
+      await store.warmUp();
       const log = originLog(store);
       // All views made before any load starts, so FRESHEN may share every load below.
       await using v1 = store.view();
       await using v2 = store.view();
       await using v3 = store.view();
       const { value, selects } = await countSelects(db, async () => {
+        gate.stall();
         const first = settled(v1.A(5));
         const same = v2.A(5);
-        await tick();
-        await tick();
+        await gate.held();
         assert.equal(first.done, false, `${mode}: the load must still be in flight when the third view asks`);
         const later = v3.A(5);
+        await release();
         return Promise.all([first.promise, same, later]);
       });
       assert.deepEqual(value.map((a) => a.name), ['a5', 'a5', 'a5']);
@@ -96,19 +112,22 @@ describe('concurrency: one origin statement per lookup across views', { skip }, 
   });
 
   it('the same relation key and the same custom query (tag + params) from several views while in flight: one origin SELECT each', async () => {
-    await using store = await openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: inFlightCache(), mode: Mode.FRESHEN });
+    await using store = await openStore(treeSchema, { origin: mysqlOrigin(gatedUrl), cache: inFlightCache(), mode: Mode.FRESHEN });
+    await store.warmUp();
     const log = originLog(store);
     const views = Array.from({ length: 4 }, () => store.view());
     try {
       // Each view gets its own A 1 first (one shared SELECT), then all ask A 1's bs.
       const as = await Promise.all(views.map((v) => v.A(1)));
       const rel = await countSelects(db, async () => {
+        gate.stall();
         const first = settled(as[0]!.bs);
         const second = as[1]!.bs;
-        await tick();
-        await tick();
+        await gate.held();
         assert.equal(first.done, false, 'the relation load must still be in flight');
-        return Promise.all([first.promise, second, as[2]!.bs, as[3]!.bs]);
+        const rest = [as[2]!.bs, as[3]!.bs];
+        await release();
+        return Promise.all([first.promise, second, ...rest]);
       });
       const want = truth.bsOf.get(1) ?? [];
       assert.ok(want.length > 0);
@@ -117,13 +136,15 @@ describe('concurrency: one origin statement per lookup across views', { skip }, 
 
       const sql = 'SELECT b.* FROM b WHERE b.a_id = ? ORDER BY b.id DESC';
       const q = await countSelects(db, async () => {
+        gate.stall();
         const first = settled(views[0]!.query('B', { tag: 'bs-desc', params: [2], sql }));
         const second = views[1]!.query('B', { tag: 'bs-desc', params: [2], sql });
-        await tick();
-        await tick();
+        await gate.held();
         assert.equal(first.done, false, 'the custom query must still be in flight');
         const other = views[2]!.query('B', { tag: 'bs-desc', params: [3], sql });
-        return Promise.all([first.promise, second, views[3]!.query('B', { tag: 'bs-desc', params: [2], sql }), other]);
+        const third = views[3]!.query('B', { tag: 'bs-desc', params: [2], sql });
+        await release();
+        return Promise.all([first.promise, second, third, other]);
       });
       const want2 = [...(truth.bsOf.get(2) ?? [])].reverse();
       for (const rows of q.value.slice(0, 3)) assert.deepEqual(rows.map((b) => b.id), want2);
@@ -139,10 +160,13 @@ describe('concurrency: one origin statement per lookup across views', { skip }, 
   it('keys of a batch already in flight for another view are taken out of the batch, not sent twice', async () => {
     // Through a counting proxy, to read which keys each statement carried off the wire (not the order the
     // statements happened to arrive in: the two loads run concurrently).
+    // The gate in front of it holds the first load in flight.
     const proxy = new CountingProxy({ host: MYSQL_HOST, port: MYSQL_PORT });
     const port = await proxy.listen();
+    const held = new FaultProxy({ host: '127.0.0.1', port });
+    const heldPort = await held.listen();
     try {
-      const url = db.url.replace(`@${MYSQL_HOST}:${MYSQL_PORT}/`, `@127.0.0.1:${port}/`);
+      const url = db.url.replace(`@${MYSQL_HOST}:${MYSQL_PORT}/`, `@127.0.0.1:${heldPort}/`);
       await using store = await openStore(treeSchema, { origin: mysqlOrigin(url), cache: inFlightCache(), mode: Mode.PREFER_CACHE });
       await store.warmUp();
       await using v1 = store.view();
@@ -155,11 +179,13 @@ describe('concurrency: one origin statement per lookup across views', { skip }, 
           .sort((x, y) => String(x).localeCompare(String(y)));
       let mark = proxy.commands.length;
       const { value, selects } = await countSelects(db, async () => {
+        held.stall();
         const first = settled(v1.A.many([10, 11, 12]));
-        await tick();
-        await tick();
+        await held.held();
         assert.equal(first.done, false);
         const second = v2.A.many([11, 12, 13, 14, 10]);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await held.pass();
         return Promise.all([first.promise, second]);
       });
       assert.deepEqual(value[0].map((a) => a?.id), [10, 11, 12]);
@@ -170,34 +196,41 @@ describe('concurrency: one origin statement per lookup across views', { skip }, 
       // The same for a relation level: A 10..12 bs in flight, then A 11..14 bs from the other view.
       mark = proxy.commands.length;
       const rel = await countSelects(db, async () => {
+        held.stall();
         const first = settled(Promise.all(value[0].map((a) => a!.bs)));
-        await tick();
-        await tick();
+        await held.held();
         assert.equal(first.done, false);
-        return Promise.all([first.promise, Promise.all(value[1].map((a) => a!.bs))]);
+        const second = Promise.all(value[1].map((a) => a!.bs));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await held.pass();
+        return Promise.all([first.promise, second]);
       });
       assert.deepEqual(rel.value[1].map((bs) => bs.map((b) => b.id)), [11, 12, 13, 14, 10].map((k) => truth.bsOf.get(k) ?? []));
       assert.equal(rel.selects, 2);
       assert.deepEqual(carried(mark), [['A.bs', [10, 11, 12]], ['A.bs', [13, 14]]]);
     } finally {
+      await held.close();
       await proxy.close();
     }
   });
 
   it('FRESHEN shares a load only if it began after the view: views made before share it, views made during or after go again', async () => {
-    await using store = await openStore(treeSchema, { origin: mysqlOrigin(db.url), cache: inFlightCache(), mode: Mode.FRESHEN });
+    await using store = await openStore(treeSchema, { origin: mysqlOrigin(gatedUrl), cache: inFlightCache(), mode: Mode.FRESHEN });
+    await store.warmUp();
     const log = originLog(store);
     await using early = store.view(); // made before the load starts
     await using loader = store.view();
     const { selects: s1, value: a1 } = await countSelects(db, async () => {
+      gate.stall();
       const load = settled(loader.A(20));
-      await tick();
-      await tick();
+      await gate.held();
       assert.equal(load.done, false);
       // Made while the load is in flight, after it began: must not take its (possibly older) answer.
       const during = store.view();
       try {
-        const [x, y, z] = await Promise.all([load.promise, early.A(20), during.A(20)]);
+        const asks = [early.A(20), during.A(20)] as const;
+        await release();
+        const [x, y, z] = await Promise.all([load.promise, ...asks]);
         assert.equal(z.name, 'a20');
         return [x, y];
       } finally {
@@ -226,11 +259,12 @@ describe('concurrency: one origin statement per lookup across views', { skip }, 
     try {
       const [pa, pb] = await Promise.all([before1.A(21), starter.A(21)]); // one SELECT, shared
       const rel = await countSelects(db, async () => {
+        gate.stall();
         const first = settled(pb.bs);
-        await tick();
-        await tick();
+        await gate.held();
         assert.equal(first.done, false);
         const shared = pa.bs;
+        await release();
         const r = (await Promise.all([first.promise, shared])).map((bs) => bs.map((b) => b.id));
         const after = store.view();
         try {

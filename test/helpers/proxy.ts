@@ -120,6 +120,15 @@ export class FaultProxy {
   }
 
   /**
+   * Resolves once, while stalled, client→server chunks are held on `n` connections (a statement each has
+   * been sent and is held here): what a test waits for to know a load is in flight, not a number of ticks.
+   */
+  async held(n = 1): Promise<void> {
+    const count = () => [...this.#pairs].filter((p) => p.heldUp.length > 0).length;
+    while (count() < n) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+
+  /**
    * Each connection (open now or made later) is destroyed, both sockets, once it has carried `bytes` more
    * server→client bytes; with `reset`, the client side gets a TCP reset instead of an orderly close.
    */
