@@ -16,6 +16,17 @@ function changeCounter(header: Buffer): number {
 }
 
 /**
+ * The header moved from `before` (read inside a write transaction, under the write lock) by this
+ * transaction alone: restarting the WAL rewrites the header without counting, and its commit counts one.
+ * (A transaction that wrote nothing commits nothing, so the one commit let through may then be someone
+ * else's: that can only be a newcomer's first commit, its registration, which the store's next look sees;
+ * every later commit of the newcomer is seen here.)
+ */
+function byThisCommit(before: Buffer, after: Buffer): boolean {
+  return ((changeCounter(after) - changeCounter(before)) >>> 0) <= 1;
+}
+
+/**
  * @internal Tells a store whether anyone else has committed to its file since a baseline: the header as
  * this store's own last write transaction left it. Every doubt (no `-shm` file, a header being rewritten
  * as it is read, a commit not this store's) reads as "someone else committed", which only costs the
@@ -36,10 +47,13 @@ export class CommitWatch {
 
   /**
    * Inside a write transaction (which holds the file's write lock: no one else can commit until it ends):
-   * the header now, to tell this transaction's commit from others'.
+   * the header now, to tell this transaction's commit from others'. Returns true if someone else has
+   * committed since the baseline (or there is none).
    */
-  begin(): void {
-    this.#before = this.#read();
+  begin(): boolean {
+    const before = this.#read();
+    this.#before = before;
+    return before === undefined || this.#baseline === undefined || !before.equals(this.#baseline);
   }
 
   /**
@@ -51,11 +65,7 @@ export class CommitWatch {
     const before = this.#before;
     this.#before = undefined;
     const after = this.#read();
-    if (before === undefined || after === undefined) {
-      this.#baseline = undefined;
-      return;
-    }
-    this.#baseline = after.equals(before) || ((changeCounter(after) - changeCounter(before)) >>> 0) === 1 ? after : undefined;
+    this.#baseline = before !== undefined && after !== undefined && byThisCommit(before, after) ? after : undefined;
   }
 
   /** Forgets the baseline: someone else may have committed (or this store committed outside `begin`/`end`). */
@@ -63,12 +73,16 @@ export class CommitWatch {
     this.#baseline = undefined;
   }
 
-  /** True if no connection but this store's own has committed since the baseline. No statement. */
+  /**
+   * True if no connection but this store's own has committed since the baseline. While a write
+   * transaction of this store is open, only its own commit can have moved the header since `begin()`.
+   * No statement.
+   */
   quiet(): boolean {
-    const baseline = this.#baseline;
-    if (baseline === undefined) return false;
     const now = this.#read();
-    return now !== undefined && now.equals(baseline);
+    if (now === undefined) return false;
+    if (this.#before !== undefined) return byThisCommit(this.#before, now);
+    return this.#baseline !== undefined && now.equals(this.#baseline);
   }
 
   close(): void {

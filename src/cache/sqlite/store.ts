@@ -122,7 +122,7 @@ export class SqliteCacheStore implements CacheStore {
       await createLocalTable(db);
       const user = this.#claimant === undefined ? undefined : { owner: this.#claimant.owner, pid: process.pid, file: this.#filename };
       // The look at the file's users is the registration's: the watch starts from its commit.
-      const others = await migrate(db, schema, user, () => this.#watch?.begin());
+      const others = await migrate(db, schema, user, () => void this.#watch?.begin());
       this.#watch?.end();
       this.#alone = others === 0;
       this.#mayHaveLocal = await openLocal(db, plans);
@@ -420,7 +420,8 @@ export class SqliteCacheStore implements CacheStore {
           }
           if (local) this.#mayHaveLocal = true;
           this.#company(alone);
-          this.#watch?.begin();
+          // Someone else committed since this store's last transaction: they may have changed local rows.
+          if (this.#watch?.begin() !== false) this.#unsettle();
         }
         // Origin rows written over changed rows move the version (the local-change triggers).
         if (this.#mayHaveLocal) this.#moving();
