@@ -82,7 +82,9 @@ export class SqliteCacheStore implements CacheStore {
     this.#settings = settings;
     this.description = `SQLite cache ${filename}${settings.driver === 'sqlite3' ? '' : ` (${settings.driver})`}`;
     this.#claimant = filename === ':memory:' ? undefined : { owner: `${process.pid}-${Math.random().toString(36).slice(2, 10)}`, claimMs: settings.claimMs };
-    this.#watch = this.#claimant === undefined ? undefined : new CommitWatch(filename);
+    // Only on the default driver for now: two better-sqlite3 processes sharing a file still fetched some
+    // lookups twice with it (not yet understood), so on that driver a store claims as before.
+    this.#watch = this.#claimant === undefined || settings.driver !== 'sqlite3' ? undefined : new CommitWatch(filename);
   }
 
   observe(listener: StatementListener): void {
@@ -440,8 +442,8 @@ export class SqliteCacheStore implements CacheStore {
    * joins registers first). Someone has: company is assumed until the next write transaction looks.
    */
   #aloneNow(): boolean {
-    if (this.#watch === undefined) return true;
-    if (!this.#alone) return false;
+    if (this.#claimant === undefined) return true;
+    if (this.#watch === undefined || !this.#alone) return false;
     if (this.#watch.quiet()) return true;
     this.#company(false);
     return false;
