@@ -162,6 +162,8 @@ describe('several processes, one cache file', { skip }, () => {
 
   it('a process killed mid-fetch (SIGKILL) blocks another only until its claim expires; the other then fetches the right answer', async () => {
     const file = tmp.file('killed.db');
+    // A store of this process on the file first: a process alone on its file takes no claims (issue 16).
+    await using _holder = await openStore(treeSchema, { origin: null, cache: testCache(file) });
     const worker = startWorker('hold-claim.js', { how: 'query', url: db.url, file, claimMs: 1500 });
     try {
       assert.equal(await worker.line('claimed'), '1', 'the worker claimed the lookup');
@@ -198,6 +200,8 @@ describe('several processes, one cache file', { skip }, () => {
       await worker.line('claimed');
       worker.child.kill('SIGKILL');
       await worker.exited;
+      // Another store of this process on the file: a process alone on its file takes no claims (issue 16).
+      await using _holder = await openStore(treeSchema, { origin: null, cache: testCache(file) });
       const claims = await queryCacheFile<{ key: number; expires_at: number }>(file, 'SELECT key, expires_at FROM adbv_fetching ORDER BY key');
       assert.deepEqual(claims.map((c) => c.key), [1, 2, 3]);
       const expiry = claims[0]!.expires_at;

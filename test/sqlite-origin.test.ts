@@ -108,7 +108,8 @@ describe('sqliteOrigin', () => {
         await using view = store.view();
         assert.deepEqual(await readAll(view), changed);
       }
-      // The cache took the changes: offline now gives the new data.
+      // The cache took the changes: offline now gives the new data (once the answers' writes have committed).
+      await store.flush();
       await using offline = await openStore(abSchema, { origin: null, cache: testCache(cacheFile), mode: Mode.OFFLINE });
       await using view = offline.view();
       assert.deepEqual(await readAll(view), changed);

@@ -82,8 +82,8 @@ describe('include trees: origin round trips counted at a TCP proxy', { skip }, (
       const { sent } = await onWire(() => view.preload(roots.value, CHAIN, { strategy }));
       await store.flush(); // answers are given before their cache write commits: count the write with its step
       store.off('query', onQuery);
-      // Rows and marks of every level in one cache transaction (tree), one per level (levels). (Level by level,
-      // each level also claims its lookups in a transaction of its own first; those write no rows or marks.)
+      // Rows and marks of every level in one cache transaction (tree); level by level, one merge per level, which
+      // group commit may join into fewer transactions (a store alone on its file takes no claims in between).
       const transactions: string[][] = [];
       for (const sql of cache) {
         if (sql.startsWith('BEGIN')) transactions.push([]);
@@ -91,7 +91,8 @@ describe('include trees: origin round trips counted at a TCP proxy', { skip }, (
       }
       assert.ok(cache.filter((sql) => /^(INSERT|DELETE|UPDATE)\b/.test(sql)).every((sql) => transactions.some((t) => t.includes(sql))), 'no write outside a transaction');
       const merges = transactions.filter((t) => t.some((sql) => sql.startsWith('INSERT INTO ever_loaded')));
-      assert.equal(merges.length, strategy === 'tree' ? 1 : 3, `${strategy}: transactions writing rows and marks`);
+      if (strategy === 'tree') assert.equal(merges.length, 1, `${strategy}: transactions writing rows and marks`);
+      else assert.ok(merges.length >= 1 && merges.length <= 3, `${strategy}: transactions writing rows and marks: ${merges.length}`);
       const tablesWritten = (t: string[]) => t.flatMap((sql) => /^INSERT INTO "(\w+)"/.exec(sql)?.[1] ?? []);
       assert.deepEqual(merges.flatMap(tablesWritten), ['post', 'comment', 'usr']);
       if (strategy === 'tree') {

@@ -128,10 +128,12 @@ export interface CacheStore {
    * custom query (`q:tag`, whose key is its parameters' text); the cache knows each kind's key encoding
    * from its schema. Returns the keys now claimed by this process; the others are being fetched by another
    * process whose claim has not expired, or were marked complete at or after `markedSince` since the
-   * caller read the cache. `merge` of the answer releases them.
+   * caller read the cache. `merge` of the answer releases them. A cache no other process shares (as far
+   * as it knows) returns every key without a statement: claims only spare fetches, answers never depend
+   * on them.
    */
   claim(kind: string, keys: readonly KeyValue[], markedSince: number): Promise<KeyValue[]>;
-  /** Gives up claims after a failed fetch, so other processes need not wait for them to expire. */
+  /** Gives up claims after a failed fetch, so other processes need not wait for them to expire (none taken: nothing sent). */
   release(kind: string, keys: readonly KeyValue[]): Promise<void>;
   /**
    * Checks that every completeness mark is backed by exactly the rows it recorded, and the file's
@@ -165,7 +167,10 @@ export interface CacheStore {
   writeLocal(write: LocalWrite): Promise<void>;
   /** Every local change held, in the order made, with the version of the file's local changes. */
   localChanges(): Promise<LocalChangeSet>;
-  /** One statement: the version of the file's local changes, which every local write or discard changes. */
+  /**
+   * The version of the file's local changes, which every local write or discard changes: one statement,
+   * or none while no other store shares the file and the cache's own writes cannot have moved it.
+   */
   localVersion(): Promise<number>;
   /**
    * Drops local changes (all, or those of `targets`) in one transaction, putting the origin's rows back

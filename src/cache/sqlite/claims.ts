@@ -1,4 +1,5 @@
 // Claims between processes sharing a cache file: who is fetching which lookup from the origin now.
+import type { MergeBatch } from '../../core/cache-store.js';
 import type { KeyValue } from '../../core/codec.js';
 import type { CompiledKey } from '../../core/schema.js';
 import type { SqliteConnection } from '../../sqlite/connection.js';
@@ -24,6 +25,65 @@ export const CLEAR_OLD_CLAIMS_SQL = "DELETE FROM adbv_fetching WHERE kind GLOB '
 export interface Claimant {
   readonly owner: string;
   readonly claimMs: number;
+}
+
+/** The claims of one lookup kind that a merge of its answer gives up: the keys and how they are encoded. */
+export interface KindKeys {
+  readonly kind: string;
+  /** Undefined for a custom query (its key is its parameters' text). */
+  readonly key: CompiledKey | undefined;
+  readonly keys: readonly KeyValue[];
+}
+
+/** The lookups an origin answer completes, whose claims its merge releases (none for an unclaimed tree load). */
+export function claimsOf(batch: MergeBatch): KindKeys[] {
+  if (batch.unclaimed === true) return [];
+  const out: KindKeys[] = [];
+  if (batch.entityKeys !== undefined && batch.entityKeys.length > 0) out.push({ kind: batch.entity.name, key: batch.entity.key, keys: batch.entityKeys });
+  if (batch.relation !== undefined && batch.relation.keys.length > 0) out.push({ kind: batch.relation.rel.id, key: batch.relation.rel.source.key, keys: batch.relation.keys });
+  if (batch.query !== undefined) out.push({ kind: batch.query.kind, key: undefined, keys: [batch.query.params] });
+  return out;
+}
+
+/**
+ * The keys this store has claimed and may not have released yet, counted per claim taken. A store that
+ * took no claim (alone on its file, or an in-memory cache) has none to release, so it sends no DELETE
+ * for them; one that took claims while others shared the file still releases them after it is left alone,
+ * so a process joining later does not wait out claims nobody will release.
+ */
+export class HeldClaims {
+  readonly #count = new Map<string, number>();
+
+  /** Counts a claim taken on `keys` of `kind`. */
+  add(kind: string, keys: readonly KeyValue[]): void {
+    for (const k of keys) {
+      const id = heldId(kind, k);
+      this.#count.set(id, (this.#count.get(id) ?? 0) + 1);
+    }
+  }
+
+  /** Of `keys` of `kind`, those this store may still hold a claim on. */
+  of(kind: string, keys: readonly KeyValue[]): KeyValue[] {
+    if (this.#count.size === 0) return [];
+    return keys.filter((k) => this.#count.has(heldId(kind, k)));
+  }
+
+  /** Counts a release of `keys` of `kind` (committed): one claim of each fewer. */
+  drop(kind: string, keys: readonly KeyValue[]): void {
+    if (this.#count.size === 0) return;
+    for (const k of keys) {
+      const id = heldId(kind, k);
+      const n = this.#count.get(id);
+      if (n === undefined) continue;
+      if (n <= 1) this.#count.delete(id);
+      else this.#count.set(id, n - 1);
+    }
+  }
+}
+
+/** One key of a kind as HeldClaims counts it (a bigint apart from the string of its digits). */
+function heldId(kind: string, key: KeyValue): string {
+  return `${kind}\u0000${typeof key === 'bigint' ? `${key}n` : JSON.stringify(key)}`;
 }
 
 /** The `json_each` text of keys of a kind keyed by `key`, or of custom-query parameters (`key` undefined). */

@@ -89,9 +89,12 @@ export function schemaFingerprints(schema: CompiledSchema): { fingerprints: Map<
  * differently. Fingerprints are kept by table: a table whose definition changed since the file was written
  * (or that the file holds with no record of how it was written) is dropped with every mark that counted on
  * it, so rows shaped for an old schema are never served; an entity renamed over the same table keeps its
- * rows and loses the old name's marks.
+ * rows and loses the old name's marks. Returns how many other stores of running processes have the file open;
+ * `locked` runs inside the transaction, once they have been counted.
  */
-export async function migrate(db: SqliteConnection, schema: CompiledSchema, user: { owner: string; pid: number; file: string } | undefined): Promise<void> {
+export async function migrate(
+  db: SqliteConnection, schema: CompiledSchema, user: { owner: string; pid: number; file: string } | undefined, locked?: () => void,
+): Promise<number> {
   const tables = [...schema.entities.map((e) => [e.name, e.table]), ...schema.relations.flatMap((r) => (r.through === undefined ? [] : [[r.id, r.through.table]]))];
   for (const [who, table] of tables) {
     if ((table as string).startsWith('adbv_')) throw new SchemaError(`${who}: table "${table}": table names starting with adbv_ are reserved for the cache`);
@@ -105,8 +108,10 @@ export async function migrate(db: SqliteConnection, schema: CompiledSchema, user
   // Read and written in one transaction, so two processes opening the file at once migrate it once.
   await db.exec('BEGIN IMMEDIATE');
   try {
-    if (user !== undefined) await registerUser(db, { owner: user.owner, pid: user.pid, fingerprints: fps.shapes, names: fps.names }, user.file);
+    const others = user === undefined ? 0 : await registerUser(db, { owner: user.owner, pid: user.pid, fingerprints: fps.shapes, names: fps.names }, user.file);
+    locked?.();
     await db.exec(await migrationScript(db, schema, fps.fingerprints));
+    return others;
   } catch (error) {
     await db.exec('ROLLBACK').catch(() => undefined);
     throw error;

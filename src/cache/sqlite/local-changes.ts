@@ -105,15 +105,20 @@ export async function recordOriginAbsent(
   if (recorded > 0) await db.all(BUMP_SQL);
 }
 
-/**
- * On open: makes the table, and for each entity with local changes of its current shape, its triggers
- * and its local rows in its table again (a table the schema's migration dropped comes back empty).
- * Changes made against another shape stay in the file, unapplied, and `verify()` reports them.
- */
-export async function openLocal(db: SqliteConnection, plans: Plans): Promise<void> {
+/** On open, before the schema's migration: makes the table (its first commit on a new file). */
+export async function createLocalTable(db: SqliteConnection): Promise<void> {
   await db.exec(LOCAL_TABLE_SQL);
+}
+
+/**
+ * On open, after the schema's migration: for each entity with local changes of its current shape, its
+ * triggers and its local rows in its table again (a table the migration dropped comes back empty).
+ * Changes made against another shape stay in the file, unapplied, and `verify()` reports them.
+ * Returns whether the file holds any local change.
+ */
+export async function openLocal(db: SqliteConnection, plans: Plans): Promise<boolean> {
   const held = await db.all<{ entity: string; shape: string }>('SELECT DISTINCT entity, shape FROM adbv_local');
-  if (held.length === 0) return;
+  if (held.length === 0) return false;
   await db.run('BEGIN IMMEDIATE');
   try {
     for (const entity of plans.entities()) {
@@ -126,6 +131,7 @@ export async function openLocal(db: SqliteConnection, plans: Plans): Promise<voi
     await db.run('ROLLBACK').catch(() => undefined);
     throw error;
   }
+  return true;
 }
 
 /** Writes every held change of `entity` into its table (inside the caller's transaction). */

@@ -5,7 +5,7 @@ import type { CompiledEntity, CompiledRelation } from '../../core/schema.js';
 import { inKeys, quoteSqlite as q, type SqliteConnection } from '../../sqlite/connection.js';
 import { keysParam } from '../../sqlite/keys-param.js';
 import { BackingTally, type Backing } from './backing.js';
-import { RELEASE_SQL, type Claimant } from './claims.js';
+import { claimsOf, kindKeysParam, RELEASE_SQL, type HeldClaims } from './claims.js';
 import { encodeKey, encodeRows } from './encoders.js';
 import { notLocallyChanged, recordOriginAbsent } from './local-changes.js';
 import type { Plans, TablePlan } from './plans.js';
@@ -38,16 +38,23 @@ const UNMARK_QUERIES_SQL =
 /** A custom query's recorded answer, unless a later read recorded it (?3: the stamp of this one). */
 const LATER_QUERY = 'EXISTS (SELECT 1 FROM ever_loaded e WHERE e.kind = ?1 AND e.key = ?2 AND e.loaded_at > ?3)';
 
+/** Whose fetch claims a merge gives up, and which of them the store may still hold. */
+export interface Releasing {
+  readonly owner: string;
+  readonly held: HeldClaims;
+}
+
 /**
- * Applies one batch inside the caller's transaction. `claimant`, when given, is whose fetch claims the
- * batch's answer releases.
+ * Applies one batch inside the caller's transaction. `releasing`, when given, is whose fetch claims the
+ * batch's answer releases: only keys the store may still hold a claim on are released, so a store that
+ * took none (alone on its file) sends no statement for them.
  *
  * An older read never overwrites a newer one: `loadedAt` is when this answer's read began. Rows, links
  * and marks the cache holds from a later read stay, and a key whose answer the later rows contradict (a
  * row of the group held under another parent, a row of the group from a later read not in this answer, an
  * entity recorded present later) is not marked complete by this answer.
  */
-export async function applyBatch(db: SqliteConnection, plans: Plans, batch: MergeBatch, claimant: Claimant | undefined): Promise<void> {
+export async function applyBatch(db: SqliteConnection, plans: Plans, batch: MergeBatch, releasing: Releasing | undefined): Promise<void> {
   const { entity, rows, loadedAt, absentKeys, relation } = batch;
   const plan = plans.table(entity);
   let entityKeys = batch.entityKeys;
@@ -127,10 +134,11 @@ export async function applyBatch(db: SqliteConnection, plans: Plans, batch: Merg
   if (relation !== undefined && tally !== undefined && relationKeys !== undefined && relationKeys.length > 0) {
     await db.run(MARK_SQL, [relation.rel.id, loadedAt, backed(relationKeys, (k) => tally.get(k))]);
   }
-  if (claimant !== undefined && batch.unclaimed !== true) {
-    if (batch.entityKeys !== undefined && batch.entityKeys.length > 0) await db.run(RELEASE_SQL, [plan.kind, keysParam(entity.key, batch.entityKeys, false), claimant.owner]);
-    if (relation !== undefined) await db.run(RELEASE_SQL, [relation.rel.id, keysParam(relation.rel.source.key, relation.keys, false), claimant.owner]);
-    if (batch.query !== undefined) await db.run(RELEASE_SQL, [batch.query.kind, JSON.stringify([batch.query.params]), claimant.owner]);
+  if (releasing !== undefined) {
+    for (const { kind, key, keys } of claimsOf(batch)) {
+      const held = releasing.held.of(kind, keys);
+      if (held.length > 0) await db.run(RELEASE_SQL, [kind, kindKeysParam(key, held), releasing.owner]);
+    }
   }
   if (batch.query !== undefined && queryWhole) {
     const { kind, params, sql } = batch.query;

@@ -10,15 +10,16 @@ import { inKeys, type SqliteConnection } from '../../sqlite/connection.js';
 import { keysParam } from '../../sqlite/keys-param.js';
 import { openSqliteConnection, type SqliteDriver } from '../../sqlite/sqlite-driver.js';
 import { assertReadOnlyStatement } from '../../sql/read-only-statement.js';
-import { claimKeysIn, releaseKeysIn, type Claimant } from './claims.js';
+import { claimKeysIn, claimsOf, HeldClaims, releaseKeysIn, type Claimant } from './claims.js';
+import { CommitWatch } from './commit-watch.js';
 import { createBookkeeping, migrate } from './ddl.js';
-import { discardLocal, listLocal, localVersion, openLocal, writeLocal } from './local-changes.js';
-import { applyBatch, removeRows } from './merge.js';
+import { createLocalTable, discardLocal, listLocal, localVersion, openLocal, writeLocal } from './local-changes.js';
+import { applyBatch, removeRows, type Releasing } from './merge.js';
 import { Plans } from './plans.js';
 import { DROP_MARKS_SQL, verifyCache } from './verify.js';
-import { UNREGISTER_SQL } from './users.js';
+import { lookAround, UNREGISTER_SQL } from './users.js';
 import { mergeAll, readAll } from './whole-table.js';
-import { WriteQueue } from './write-queue.js';
+import { WriteQueue, type TransactionHooks } from './write-queue.js';
 
 /** @internal The settings of a cache, defaults applied. */
 export interface CacheSettings {
@@ -34,7 +35,7 @@ export class SqliteCacheStore implements CacheStore {
   readonly description: string;
   readonly #filename: string;
   readonly #settings: CacheSettings;
-  readonly #writes = new WriteQueue(() => this.#conn());
+  readonly #writes = new WriteQueue(() => this.#conn(), this.#transactionHooks());
   #plans: Plans | undefined;
   #reader: SqliteConnection | undefined;
   /** Whether the in-memory database's one connection refuses ATTACH yet (set before its first caller SQL). */
@@ -52,6 +53,28 @@ export class SqliteCacheStore implements CacheStore {
   #statementsBefore = 0;
   /** Who this process is in `adbv_fetching`; undefined for an in-memory cache, which no other process opens. */
   readonly #claimant: Claimant | undefined;
+  /** Claims taken and not yet released: a merge releases only these. */
+  readonly #held = new HeldClaims();
+  /**
+   * No other store had the file open when this store last looked: at its open and in each of its write
+   * transactions. It stays so only while no one else commits to the file (`#watch`, no statement): a store
+   * that joins commits its registration first, so the next lookup here sees company. While alone, claims
+   * are not taken and the local-change version is not read again: nobody else can fetch or change
+   * anything. The newcomer claims as usual (it sees this store registered); a lookup both fetch in the
+   * moment of joining only costs a fetch: merges never let an older read overwrite a newer one, and no
+   * answer depends on claims. An in-memory cache is always alone.
+   */
+  #alone = true;
+  /** Whether anyone else has committed to the file since this store's last write transaction. */
+  readonly #watch: CommitWatch | undefined;
+  /** The file holds (or may hold) local changes, so an origin write may move the local-change version (by trigger). */
+  #mayHaveLocal = false;
+  /** The open write transaction may move the local-change version: until it ends, the version is read. */
+  #txMoving = false;
+  /** The local-change version as last read while alone, good while no write of this store may move it. */
+  #version: number | undefined;
+  /** Moves whenever a read of the version may no longer be kept (a moving write, a change of company). */
+  #epoch = 0;
   #listener: StatementListener | undefined;
 
   constructor(filename: string, settings: CacheSettings) {
@@ -59,6 +82,9 @@ export class SqliteCacheStore implements CacheStore {
     this.#settings = settings;
     this.description = `SQLite cache ${filename}${settings.driver === 'sqlite3' ? '' : ` (${settings.driver})`}`;
     this.#claimant = filename === ':memory:' ? undefined : { owner: `${process.pid}-${Math.random().toString(36).slice(2, 10)}`, claimMs: settings.claimMs };
+    // Only on the default driver for now: two better-sqlite3 processes sharing a file still fetched some
+    // lookups twice with it (not yet understood), so on that driver a store claims as before.
+    this.#watch = this.#claimant === undefined || settings.driver !== 'sqlite3' ? undefined : new CommitWatch(filename);
   }
 
   observe(listener: StatementListener): void {
@@ -95,9 +121,17 @@ export class SqliteCacheStore implements CacheStore {
         }
       }
       await createBookkeeping(db);
-      await migrate(db, schema, this.#claimant === undefined ? undefined : { owner: this.#claimant.owner, pid: process.pid, file: this.#filename });
-      await openLocal(db, plans);
+      await createLocalTable(db);
+      const user = this.#claimant === undefined ? undefined : { owner: this.#claimant.owner, pid: process.pid, file: this.#filename };
+      // The look at the file's users is the registration's: the watch starts from its commit.
+      const others = await migrate(db, schema, user, () => void this.#watch?.begin());
+      this.#watch?.end();
+      this.#alone = others === 0;
+      this.#mayHaveLocal = await openLocal(db, plans);
+      // Putting held local changes back committed after the registration: no baseline until the first write.
+      if (this.#mayHaveLocal) this.#watch?.forget();
     } catch (error) {
+      this.#watch?.close();
       await db.close().catch(() => undefined);
       if (error instanceof SchemaError) throw error;
       throw new Error(`${this.description}: cannot open: ${(error as Error).message}`, { cause: error });
@@ -111,6 +145,7 @@ export class SqliteCacheStore implements CacheStore {
       } catch (error) {
         await Promise.all([readDb.close().catch(() => undefined), db.close().catch(() => undefined)]);
         this.#db = undefined;
+        this.#watch?.close();
         throw new Error(`${this.description}: cannot open: ${(error as Error).message}`, { cause: error });
       }
       readDb.listener = this.#listener;
@@ -126,6 +161,7 @@ export class SqliteCacheStore implements CacheStore {
       // No longer a user of the file: other schemas may open it once every user with this one has gone.
       if (this.#claimant !== undefined) await this.#writes.transact((w) => w.run(UNREGISTER_SQL, [this.#claimant?.owner]), true).catch(() => undefined);
       await this.#writes.exclusive(() => undefined);
+      this.#watch?.close();
       const readDb = this.#readDb;
       this.#statementsBefore += db.statements + (readDb === undefined ? 0 : readDb.statements - this.#readSetup);
       this.#db = undefined;
@@ -212,28 +248,46 @@ export class SqliteCacheStore implements CacheStore {
   merge(batch: MergeBatch | readonly MergeBatch[]): Promise<void> {
     const batches = Array.isArray(batch) ? (batch as readonly MergeBatch[]) : [batch as MergeBatch];
     const plans = this.#planned();
-    return this.#writes.transact(async (db) => {
-      try {
-        for (const b of batches) await applyBatch(db, plans, b, this.#claimant);
-      } catch (error) {
-        const names = [...new Set(batches.map((b) => b.entity.name))].join(', ');
-        throw new Error(`${this.description}: cannot write ${names} rows: ${(error as Error).message}`, { cause: error });
-      }
-    });
+    const releasing: Releasing | undefined = this.#claimant === undefined ? undefined : { owner: this.#claimant.owner, held: this.#held };
+    // The claims released are counted off once the release has committed (a rolled-back one still holds them).
+    const released: { kind: string; keys: readonly KeyValue[] }[] = [];
+    return this.#writes
+      .transact(async (db) => {
+        released.length = 0;
+        try {
+          for (const b of batches) {
+            await applyBatch(db, plans, b, releasing);
+            for (const c of claimsOf(b)) released.push({ kind: c.kind, keys: this.#held.of(c.kind, c.keys) });
+          }
+        } catch (error) {
+          const names = [...new Set(batches.map((b) => b.entity.name))].join(', ');
+          throw new Error(`${this.description}: cannot write ${names} rows: ${(error as Error).message}`, { cause: error });
+        }
+      })
+      .then(() => {
+        for (const r of released) this.#held.drop(r.kind, r.keys);
+      });
   }
 
+  /** Alone on the file (see `#alone`), no statement: every key is this store's to fetch. */
   async claim(kind: string, keys: readonly KeyValue[], markedSince: number): Promise<KeyValue[]> {
     const key = this.#planned().kindKey(kind);
     const who = this.#claimant;
-    if (who === undefined || keys.length === 0) return [...keys];
-    return this.#writes.transact((db) => claimKeysIn(db, who, kind, key, keys, markedSince), true);
+    if (who === undefined || keys.length === 0 || this.#aloneNow()) return [...keys];
+    const claimed = await this.#writes.transact((db) => claimKeysIn(db, who, kind, key, keys, markedSince), true);
+    this.#held.add(kind, claimed);
+    return claimed;
   }
 
+  /** Releases only claims this store took (none while alone): no statement otherwise. */
   async release(kind: string, keys: readonly KeyValue[]): Promise<void> {
     const key = this.#planned().kindKey(kind);
     const who = this.#claimant;
     if (who === undefined || keys.length === 0) return;
-    await this.#writes.transact((db) => releaseKeysIn(db, who, kind, key, keys), true);
+    const held = this.#held.of(kind, keys);
+    if (held.length === 0) return;
+    await this.#writes.transact((db) => releaseKeysIn(db, who, kind, key, held), true);
+    this.#held.drop(kind, held);
   }
 
   async verify(options: { readonly repair?: boolean } = {}): Promise<VerifyReport> {
@@ -314,7 +368,7 @@ export class SqliteCacheStore implements CacheStore {
     const plans = this.#planned();
     return this.#writes.transact(async (db) => {
       try {
-        await mergeAll(db, plans, entity, rows, loadedAt, chunk, this.#claimant);
+        await mergeAll(db, plans, entity, rows, loadedAt, chunk);
       } catch (error) {
         throw new Error(`${this.description}: cannot write the whole ${entity.name} table: ${(error as Error).message}`, { cause: error });
       }
@@ -323,20 +377,103 @@ export class SqliteCacheStore implements CacheStore {
 
   writeLocal(write: LocalWrite): Promise<void> {
     const plans = this.#planned();
-    return this.#writes.transact((db) => writeLocal(db, plans, write));
+    this.#mayHaveLocal = true;
+    return this.#writes.transact((db) => {
+      this.#moving();
+      return writeLocal(db, plans, write);
+    });
   }
 
   localChanges(): Promise<LocalChangeSet> {
     return listLocal(this.#conn(), this.#planned());
   }
 
-  localVersion(): Promise<number> {
-    return localVersion(this.#conn());
+  /**
+   * Alone on the file, the version is read once and then known until a write of this store may move it:
+   * no other store can change local rows. Otherwise one statement.
+   */
+  async localVersion(): Promise<number> {
+    if (this.#version !== undefined && !this.#txMoving && this.#aloneNow()) return this.#version;
+    const epoch = this.#epoch;
+    const version = await localVersion(this.#conn());
+    // Kept only if nothing may have moved it since the read began (the read may have run before a commit).
+    if (!this.#txMoving && epoch === this.#epoch && this.#aloneNow()) this.#version = version;
+    return version;
   }
 
   discardLocal(targets?: readonly { readonly entity: string; readonly key: KeyValue }[]): Promise<number> {
     const plans = this.#planned();
-    return this.#writes.transact((db) => discardLocal(db, plans, targets));
+    return this.#writes.transact((db) => {
+      this.#moving();
+      return discardLocal(db, plans, targets);
+    });
+  }
+
+  /**
+   * What each write transaction of the queue does first: looks at the file's users (a store's notice that
+   * another joined or all left, one statement on a file, none in memory) and whether the file holds local
+   * changes; a transaction that may move the local-change version is marked so until it ends. Only
+   * transactions the queue opens: a claim alone in its group runs as one statement, with no look.
+   */
+  #transactionHooks(): TransactionHooks {
+    return {
+      begin: async (db) => {
+        const who = this.#claimant;
+        if (who !== undefined) {
+          let alone = false;
+          let local = true;
+          try {
+            ({ alone, local } = await lookAround(db, who.owner));
+          } catch {
+            // Could not look: assume company (claims are taken) and local changes (the version is read).
+          }
+          if (local) this.#mayHaveLocal = true;
+          this.#company(alone);
+          // Someone else committed since this store's last transaction: they may have changed local rows.
+          if (this.#watch?.begin() !== false) this.#unsettle();
+        }
+        // Origin rows written over changed rows move the version (the local-change triggers).
+        if (this.#mayHaveLocal) this.#moving();
+      },
+      end: () => {
+        this.#watch?.end();
+        if (!this.#txMoving) return;
+        this.#txMoving = false;
+        this.#unsettle();
+      },
+    };
+  }
+
+  /**
+   * Alone on the file now: alone when last looked, and no one else has committed since (a store that
+   * joins registers first). Someone has: company is assumed until the next write transaction looks.
+   */
+  #aloneNow(): boolean {
+    if (this.#claimant === undefined) return true;
+    if (this.#watch === undefined || !this.#alone) return false;
+    if (this.#watch.quiet()) return true;
+    this.#company(false);
+    return false;
+  }
+
+  /** Whether this store is alone on its file now. */
+  #company(alone: boolean): void {
+    if (alone === this.#alone) return;
+    this.#alone = alone;
+    this.#unsettle();
+  }
+
+  /** The open write transaction may move the local-change version: forget it, and read it until the end. */
+  #moving(): void {
+    if (this.#txMoving) return;
+    this.#txMoving = true;
+    this.#unsettle();
+  }
+
+  /** The local-change version known may no longer be right, nor a read of it in progress. */
+  #unsettle(): void {
+    this.#version = undefined;
+    this.#epoch++;
   }
 
   /** The connection the library's reads of rows and marks go to. */

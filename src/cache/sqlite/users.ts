@@ -27,8 +27,9 @@ function alive(pid: number): boolean {
  * a running process that defines one of the same tables or relations differently would fail on the
  * tables this open migrates (or lie from marks written under another definition), so this open is
  * refused with a SchemaError naming the entity and that process. Users whose process is gone are dropped.
+ * Returns how many other users (stores of running processes, this one's included) have the file open.
  */
-export async function registerUser(db: SqliteConnection, me: FileUser, file: string): Promise<void> {
+export async function registerUser(db: SqliteConnection, me: FileUser, file: string): Promise<number> {
   const others = await db.all<{ owner: string; pid: number; fingerprints: string }>('SELECT owner, pid, fingerprints FROM adbv_users WHERE owner <> ?', [me.owner]);
   const gone: string[] = [];
   for (const other of others) {
@@ -49,6 +50,32 @@ export async function registerUser(db: SqliteConnection, me: FileUser, file: str
   }
   if (gone.length > 0) await db.run('DELETE FROM adbv_users WHERE owner IN (SELECT value FROM json_each(?))', [JSON.stringify(gone)]);
   await db.run('INSERT OR REPLACE INTO adbv_users (owner, pid, fingerprints) VALUES (?, ?, ?)', [me.owner, me.pid, JSON.stringify(Object.fromEntries(me.fingerprints))]);
+  return others.length - gone.length;
+}
+
+/** The other users of the file (owner and pid), and whether it holds any local change: one statement. */
+const LOOK_SQL =
+  'SELECT (SELECT json_group_array(json_array(owner, pid)) FROM adbv_users WHERE owner <> ?) AS others, ' +
+  'EXISTS (SELECT 1 FROM adbv_local) AS local';
+
+/** What a store sees of the file from inside one of its write transactions. */
+export interface Surroundings {
+  /** No other store of a running process has the file open. */
+  readonly alone: boolean;
+  /** The file holds local changes (an origin write may then move the local-change version, by trigger). */
+  readonly local: boolean;
+}
+
+/**
+ * Looks at the file's other users and local changes, inside the caller's write transaction (which holds
+ * the write lock: no store registers or writes meanwhile). Users whose process is gone are dropped.
+ */
+export async function lookAround(db: SqliteConnection, owner: string): Promise<Surroundings> {
+  const [row] = await db.all<{ others: string; local: number }>(LOOK_SQL, [owner]);
+  const others = JSON.parse(row?.others ?? '[]') as [string, number][];
+  const gone = others.filter(([, pid]) => !alive(pid)).map(([who]) => who);
+  if (gone.length > 0) await db.run('DELETE FROM adbv_users WHERE owner IN (SELECT value FROM json_each(?))', [JSON.stringify(gone)]);
+  return { alone: gone.length === others.length, local: row?.local === 1 };
 }
 
 /** Removes `owner` from the file's users (on close). */

@@ -3,7 +3,6 @@ import type { KeyValue, Row } from '../../core/codec.js';
 import { decodeRows } from '../../core/codec.js';
 import type { CompiledEntity } from '../../core/schema.js';
 import { quoteSqlite as q, type SqliteConnection } from '../../sqlite/connection.js';
-import type { Claimant } from './claims.js';
 import { recordOriginAbsent, shapeOf } from './local-changes.js';
 import { applyBatch } from './merge.js';
 import type { Plans } from './plans.js';
@@ -58,7 +57,7 @@ export async function readAll(db: SqliteConnection, plans: Plans, entity: Compil
  * removed (with the marks that counted on them), and the whole-table mark.
  */
 export async function mergeAll(
-  db: SqliteConnection, plans: Plans, entity: CompiledEntity, rows: readonly Row[], loadedAt: number, chunk: number, claimant: Claimant | undefined,
+  db: SqliteConnection, plans: Plans, entity: CompiledEntity, rows: readonly Row[], loadedAt: number, chunk: number,
 ): Promise<void> {
   await db.exec(allTriggers(entity));
   const keyOf = entity.key.of;
@@ -66,9 +65,9 @@ export async function mergeAll(
   const held = await db.all<Row>(`SELECT ${entity.key.columns.map((c) => q(c.name)).join(', ')} FROM ${q(entity.table)}`);
   const answered = new Set(keys);
   const gone = held.map(entity.key.ofStored).filter((k): k is KeyValue => k !== null && !answered.has(k));
-  if (gone.length > 0) await applyBatch(db, plans, { entity, rows: [], loadedAt, entityKeys: gone, absentKeys: gone, unclaimed: true }, claimant);
+  if (gone.length > 0) await applyBatch(db, plans, { entity, rows: [], loadedAt, entityKeys: gone, absentKeys: gone, unclaimed: true }, undefined);
   for (let i = 0; i < rows.length; i += chunk) {
-    await applyBatch(db, plans, { entity, rows: rows.slice(i, i + chunk), loadedAt, entityKeys: keys.slice(i, i + chunk), absentKeys: [], unclaimed: true }, claimant);
+    await applyBatch(db, plans, { entity, rows: rows.slice(i, i + chunk), loadedAt, entityKeys: keys.slice(i, i + chunk), absentKeys: [], unclaimed: true }, undefined);
   }
   // A changed row the whole table lacks (a local remove leaves none in the table to find gone): absent at the origin.
   await recordOriginAbsent(db, entity, { besides: keys }, loadedAt);

@@ -12,6 +12,16 @@ interface QueuedWrite {
 }
 
 /**
+ * What runs at the edges of every transaction the queue opens (not around a lone one-statement write):
+ * `begin` right after BEGIN, inside the transaction (its failure fails the transaction); `end` once it has
+ * committed or rolled back.
+ */
+export interface TransactionHooks {
+  begin(db: SqliteConnection): Promise<void>;
+  end(): void;
+}
+
+/**
  * Runs writes in transactions on one connection. Writes that queue up while one commits are committed
  * together (many concurrent batches, one transaction); if that group fails, each is retried in a
  * transaction of its own, so one bad write fails only its caller. Writes must be idempotent.
@@ -21,10 +31,12 @@ export class WriteQueue {
   readonly #queue: QueuedWrite[] = [];
   #draining = false;
   readonly #conn: () => SqliteConnection;
+  readonly #hooks: TransactionHooks | undefined;
 
   /** `conn` gives the connection at commit time (it throws once the cache is closed). */
-  constructor(conn: () => SqliteConnection) {
+  constructor(conn: () => SqliteConnection, hooks?: TransactionHooks) {
     this.#conn = conn;
+    this.#hooks = hooks;
   }
 
   /** Runs `op` in a transaction, grouped with the writes queued meanwhile; `single`: one statement. */
@@ -65,13 +77,14 @@ export class WriteQueue {
     if (group.length > 1) {
       const results: unknown[] = [];
       try {
-        await db.run('BEGIN IMMEDIATE');
+        await this.#begin(db);
         for (const w of group) results.push(await w.op(db));
         await db.run('COMMIT');
+        this.#hooks?.end();
         group.forEach((w, i) => w.resolve(results[i]));
         return;
       } catch {
-        await db.run('ROLLBACK').catch(() => undefined);
+        await this.#rollback(db);
       }
     }
     for (const w of group) {
@@ -80,14 +93,27 @@ export class WriteQueue {
         continue;
       }
       try {
-        await db.run('BEGIN IMMEDIATE');
+        await this.#begin(db);
         const result = await w.op(db);
         await db.run('COMMIT');
+        this.#hooks?.end();
         w.resolve(result);
       } catch (error) {
-        await db.run('ROLLBACK').catch(() => undefined);
+        await this.#rollback(db);
         w.reject(error);
       }
     }
+  }
+
+  /** BEGIN, then the `begin` hook inside the transaction. */
+  async #begin(db: SqliteConnection): Promise<void> {
+    await db.run('BEGIN IMMEDIATE');
+    await this.#hooks?.begin(db);
+  }
+
+  /** ROLLBACK (if a transaction is open: BEGIN itself may have failed), then the `end` hook. */
+  async #rollback(db: SqliteConnection): Promise<void> {
+    await db.run('ROLLBACK').catch(() => undefined);
+    this.#hooks?.end();
   }
 }

@@ -3,8 +3,9 @@ import type { CacheStore } from '../cache-store.js';
 import { LocalSnapshot } from './overlay.js';
 
 /**
- * @internal The local changes of the store's cache file as last read. `current()` asks the file for its
- * version (one statement) and reads the changes again only when any process changed them since.
+ * @internal The local changes of the store's cache file as last read. `current()` asks the cache for the
+ * file's version (one statement, none when the cache knows it) and reads the changes again only when any
+ * process changed them since.
  */
 export class LocalChanges {
   readonly #cache: CacheStore;

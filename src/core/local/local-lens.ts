@@ -27,7 +27,7 @@ export class LocalLens {
     return snap.empty ? undefined : snap;
   }
 
-  /** The file's local changes now (one statement; a read of them when they changed). */
+  /** The file's local changes now (at most one statement; a read of them when they changed). */
   current(): Promise<LocalSnapshot> {
     return this.#changes.current();
   }
