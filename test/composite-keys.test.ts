@@ -56,8 +56,17 @@ describe('composite keys', { skip }, () => {
   });
   after(() => tmp.remove());
 
-  const online = (mode: Mode = Mode.FRESHEN) => openStore(schema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode });
-  const offline = () => openStore(schema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
+  /** Online stores opened on the file: an offline store opened later first waits for their answers' cache writes. */
+  const opened: { flush(): Promise<void> }[] = [];
+  const online = async (mode: Mode = Mode.FRESHEN) => {
+    const store = await openStore(schema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode });
+    opened.push(store);
+    return store;
+  };
+  const offline = async () => {
+    await Promise.all(opened.map((s) => s.flush()));
+    return openStore(schema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
+  };
 
   it('keys as arrays in key order or as objects: one object per row, one statement for three keys', async () => {
     await using store = await online();

@@ -31,8 +31,17 @@ describe('FRESHEN tells the truth', { skip }, () => {
   });
   after(() => tmp.remove());
 
-  const online = (mode: Mode = Mode.FRESHEN) => openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode });
-  const offline = () => openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
+  /** Online stores opened on the file: an offline store opened later first waits for their answers' cache writes. */
+  const opened: { flush(): Promise<void> }[] = [];
+  const online = async (mode: Mode = Mode.FRESHEN) => {
+    const store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode });
+    opened.push(store);
+    return store;
+  };
+  const offline = async () => {
+    await Promise.all(opened.map((s) => s.flush()));
+    return openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
+  };
 
   it('a column changed at the origin: FRESHEN sees the new value, and so does an OFFLINE store afterwards', async () => {
     await db.exec("UPDATE a SET name = 'a1 renamed' WHERE id = 1", "UPDATE b SET name = 'b2 renamed' WHERE id = 2");

@@ -49,8 +49,17 @@ describe('manyToMany', { skip }, () => {
   });
   after(() => tmp.remove());
 
-  const online = (mode: Mode = Mode.FRESHEN) => openStore(schema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode });
-  const offline = () => openStore(schema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
+  /** Online stores opened on the file: an offline store opened later first waits for their answers' cache writes. */
+  const opened: { flush(): Promise<void> }[] = [];
+  const online = async (mode: Mode = Mode.FRESHEN) => {
+    const store = await openStore(schema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode });
+    opened.push(store);
+    return store;
+  };
+  const offline = async () => {
+    await Promise.all(opened.map((s) => s.flush()));
+    return openStore(schema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
+  };
 
   it('one origin statement per batch, ordered by the target key, one object per tag', async () => {
     await using store = await online();

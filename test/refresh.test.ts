@@ -35,10 +35,17 @@ describe('refresh and refreshAll', { skip }, () => {
   });
   after(() => tmp.remove());
 
-  function online(mode: Mode, batchSize?: number) {
-    return openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode, ...(batchSize === undefined ? {} : { batchSize }) });
+  /** Online stores opened on the file: an offline store opened later first waits for their answers' cache writes. */
+  const opened: { flush(): Promise<void> }[] = [];
+  async function online(mode: Mode, batchSize?: number) {
+    const store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode, ...(batchSize === undefined ? {} : { batchSize }) });
+    opened.push(store);
+    return store;
   }
-  const offline = () => openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
+  const offline = async () => {
+    await Promise.all(opened.map((s) => s.flush()));
+    return openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
+  };
 
   it('view.refresh(entity) reads the row from the origin now, even in PREFER_CACHE, into the same object', async () => {
     await db.exec("UPDATE a SET name = 'a1 renamed' WHERE id = 1");
