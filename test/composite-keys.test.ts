@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import {
-  belongsTo, defineSchema, entity, hasMany, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore,
+  belongsTo, defineSchema, entity, hasMany, IsOfflineError, NotFoundError, 
 } from 'asyncdbview';
-import { testCache } from './helpers/cache-driver.js';
 import { measure } from './helpers/measure.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
 import { typeErrors } from './helpers/type-errors.js';
+import { fileStores } from './helpers/file-stores.js';
 
 const skip = await mysqlSkipReason();
 
@@ -56,17 +56,7 @@ describe('composite keys', { skip }, () => {
   });
   after(() => tmp.remove());
 
-  /** Online stores opened on the file: an offline store opened later first waits for their answers' cache writes. */
-  const opened: { flush(): Promise<void> }[] = [];
-  const online = async (mode: Mode = Mode.FRESHEN) => {
-    const store = await openStore(schema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode });
-    opened.push(store);
-    return store;
-  };
-  const offline = async () => {
-    await Promise.all(opened.map((s) => s.flush()));
-    return openStore(schema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
-  };
+  const { online, offline } = fileStores(schema, () => ({ url: db.url, file }));
 
   it('keys as arrays in key order or as objects: one object per row, one statement for three keys', async () => {
     await using store = await online();

@@ -7,6 +7,7 @@ import { everLoadedKeys } from './helpers/cache-file.js';
 import { measure } from './helpers/measure.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
+import { fileStores } from './helpers/file-stores.js';
 
 const skip = await mysqlSkipReason();
 
@@ -31,17 +32,7 @@ describe('FRESHEN tells the truth', { skip }, () => {
   });
   after(() => tmp.remove());
 
-  /** Online stores opened on the file: an offline store opened later first waits for their answers' cache writes. */
-  const opened: { flush(): Promise<void> }[] = [];
-  const online = async (mode: Mode = Mode.FRESHEN) => {
-    const store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode });
-    opened.push(store);
-    return store;
-  };
-  const offline = async () => {
-    await Promise.all(opened.map((s) => s.flush()));
-    return openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
-  };
+  const { online, offline } = fileStores(abSchema, () => ({ url: db.url, file }));
 
   it('a column changed at the origin: FRESHEN sees the new value, and so does an OFFLINE store afterwards', async () => {
     await db.exec("UPDATE a SET name = 'a1 renamed' WHERE id = 1", "UPDATE b SET name = 'b2 renamed' WHERE id = 2");

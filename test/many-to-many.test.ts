@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
-import { defineSchema, entity, IsOfflineError, manyToMany, Mode, mysqlOrigin, openStore } from 'asyncdbview';
-import { testCache } from './helpers/cache-driver.js';
+import { defineSchema, entity, IsOfflineError, manyToMany, Mode } from 'asyncdbview';
 import { queryCacheFile } from './helpers/cache-file.js';
 import { measure } from './helpers/measure.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
+import { fileStores } from './helpers/file-stores.js';
 
 const skip = await mysqlSkipReason();
 
@@ -49,17 +49,7 @@ describe('manyToMany', { skip }, () => {
   });
   after(() => tmp.remove());
 
-  /** Online stores opened on the file: an offline store opened later first waits for their answers' cache writes. */
-  const opened: { flush(): Promise<void> }[] = [];
-  const online = async (mode: Mode = Mode.FRESHEN) => {
-    const store = await openStore(schema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode });
-    opened.push(store);
-    return store;
-  };
-  const offline = async () => {
-    await Promise.all(opened.map((s) => s.flush()));
-    return openStore(schema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
-  };
+  const { online, offline } = fileStores(schema, () => ({ url: db.url, file }));
 
   it('one origin statement per batch, ordered by the target key, one object per tag', async () => {
     await using store = await online();

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
-import { defineSchema, entity, hasMany, IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore } from 'asyncdbview';
-import { testCache } from './helpers/cache-driver.js';
+import { defineSchema, entity, hasMany, IsOfflineError, Mode, NotFoundError } from 'asyncdbview';
 import { everLoadedKeys, queryCacheFile } from './helpers/cache-file.js';
 import { measure } from './helpers/measure.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
+import { fileStores } from './helpers/file-stores.js';
 
 const skip = await mysqlSkipReason();
 
@@ -66,17 +66,7 @@ describe('custom queries', { skip }, () => {
   });
   after(() => tmp.remove());
 
-  /** Online stores opened on the file: an offline store opened later first waits for their answers' cache writes. */
-  const opened: { flush(): Promise<void> }[] = [];
-  const online = async (mode: Mode = Mode.FRESHEN) => {
-    const store = await openStore(schema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode });
-    opened.push(store);
-    return store;
-  };
-  const offline = async () => {
-    await Promise.all(opened.map((s) => s.flush()));
-    return openStore(schema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
-  };
+  const { online, offline } = fileStores(schema, () => ({ url: db.url, file }));
 
   it('runs on the origin, merges its rows into the cache and records the answer complete', async () => {
     await using store = await online();

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
-import { IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore } from 'asyncdbview';
-import { testCache } from './helpers/cache-driver.js';
+import { IsOfflineError, Mode, NotFoundError } from 'asyncdbview';
 import { AB_TABLES, abSchema } from './helpers/ab-schema.js';
 import { queryCacheFile } from './helpers/cache-file.js';
 import { measure } from './helpers/measure.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
+import { fileStores } from './helpers/file-stores.js';
 
 const skip = await mysqlSkipReason();
 
@@ -35,17 +35,9 @@ describe('refresh and refreshAll', { skip }, () => {
   });
   after(() => tmp.remove());
 
-  /** Online stores opened on the file: an offline store opened later first waits for their answers' cache writes. */
-  const opened: { flush(): Promise<void> }[] = [];
-  async function online(mode: Mode, batchSize?: number) {
-    const store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file), mode, ...(batchSize === undefined ? {} : { batchSize }) });
-    opened.push(store);
-    return store;
-  }
-  const offline = async () => {
-    await Promise.all(opened.map((s) => s.flush()));
-    return openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
-  };
+  const stores = fileStores(abSchema, () => ({ url: db.url, file }));
+  const online = (mode: Mode, batchSize?: number) => stores.online(mode, batchSize === undefined ? {} : { batchSize });
+  const offline = stores.offline;
 
   it('view.refresh(entity) reads the row from the origin now, even in PREFER_CACHE, into the same object', async () => {
     await db.exec("UPDATE a SET name = 'a1 renamed' WHERE id = 1");

@@ -317,6 +317,8 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
   async refreshAll(options: RefreshAllOptions = {}): Promise<{ lookups: number }> {
     if (this.#state !== 'open') throw new NotLiveError('cannot refresh: the store is not open');
     if (this.#origin === null) throw new IsOfflineError('cannot refresh: the store has no origin');
+    // Every lookup already answered is refreshed too: its marks first.
+    await this.flush();
     return refreshAll(this.#views.ctx.schema, this.#cache, this.#batchSize, () => new ViewState(this.#views, Mode.FRESHEN), options);
   }
 
@@ -337,6 +339,8 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     if (this.#state !== 'open') throw new NotLiveError('cannot list local changes: the store is not open');
     if (options === null || typeof options !== 'object') throw new TypeError(`localChanges: expected options, got ${describe(options)}`);
     const schema = this.#views.ctx.schema;
+    // What the loads already answered brought from the origin counts: their writes first.
+    await this.flush();
     const set = await this.#cache.localChanges();
     const changes = set.changes.map((c) => listed(schema, c));
     if (options.sql !== true) return changes;
@@ -354,6 +358,7 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
    */
   async discardLocalChanges(filter?: LocalChangeFilter): Promise<number> {
     if (this.#state !== 'open') throw new NotLiveError('cannot discard local changes: the store is not open');
+    await this.flush();
     if (filter === undefined) return this.#cache.discardLocal();
     const schema = this.#views.ctx.schema;
     let targets: { entity: string; key: KeyValue }[];
