@@ -9,9 +9,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  belongsTo, defineSchema, entity, hasMany, IsOfflineError, mysqlOrigin, Mode, NotFoundError, openStore, sqliteCache, type SqliteDriver,
+  belongsTo, defineSchema, entity, hasMany, mysqlOrigin, Mode, openStore, sqliteCache, type SqliteDriver,
 } from 'asyncdbview';
 import { queryCacheFile } from './helpers/cache-file.js';
+import { part } from './helpers/part.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -38,16 +39,6 @@ const TABLES = [
 const W_ASKED = ['abc', 'ABC', 'abc ', 'Abc', 'DEF', 'É', 'zzz'];
 const D_ASKED = ['7', '7.0', '7.00', '7.5', '8'];
 
-type Part = string | number[];
-async function part<T>(get: () => Promise<T>, map: (v: T) => Part): Promise<Part> {
-  try {
-    return map(await get());
-  } catch (error) {
-    if (error instanceof NotFoundError) return 'absent';
-    if (error instanceof IsOfflineError) return 'offline';
-    throw error;
-  }
-}
 
 describe('keys of another spelling: the origin decides what matches', { skip }, () => {
   let db: TestDb;

@@ -10,6 +10,7 @@ import { testCache } from './helpers/cache-driver.js';
 import { abSchema } from './helpers/ab-schema.js';
 import { openSqlite } from './helpers/sqlite.js';
 import { tempDir } from './helpers/tmp.js';
+import { rng } from './helpers/tree.js';
 
 /** Kills per run: 15 in CI; ADBV_CRASH_KILLS=200 (say) for a longer hunt. */
 const KILLS = Number(process.env.ADBV_CRASH_KILLS ?? 15);
@@ -17,17 +18,6 @@ const KILLS = Number(process.env.ADBV_CRASH_KILLS ?? 15);
 const SEED = Number(process.env.ADBV_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const A_COUNT = 3000;
 
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface BRow {
   id: number;
@@ -191,7 +181,7 @@ describe('crash safety: a worker merging large batches is SIGKILLed at random mo
   }
 
   it(`the cache file opens cleanly, verifies, and matches the origin for every mark after each of ${KILLS} kills`, { timeout: 30_000 + KILLS * 5_000 }, async () => {
-    const random = prng(SEED);
+    const random = rng(SEED);
     let marks = 0;
     const spawnWorker = (kill: number) => {
       const w = startWorker({ origin: originFile, cache: cacheFile, aCount: A_COUNT, seed: kill + SEED });

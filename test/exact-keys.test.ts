@@ -8,9 +8,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  defineSchema, entity, hasMany, IsOfflineError, manyToMany, Mode, mysqlOrigin, NotFoundError, openStore, sqliteCache, type SqliteDriver, type View,
+  defineSchema, entity, hasMany, manyToMany, Mode, mysqlOrigin, openStore, sqliteCache, type SqliteDriver, type View,
 } from 'asyncdbview';
 import { queryCacheFile } from './helpers/cache-file.js';
+import { part, type Part } from './helpers/part.js';
 import { openSqlite } from './helpers/sqlite.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
@@ -55,19 +56,9 @@ const TABLES = [
   `INSERT INTO v VALUES (1, ${MAX}), (2, ${MAX}), (3, ${MAX - 1n}), (4, ${2n ** 63n}), (5, ${2n ** 63n - 1n}), (6, 1)`,
 ];
 
-type Part = string | number[] | 'absent' | 'offline';
 /** What a view answers for one spelling: the entity's name (or absent/offline) and each relation's member ids. */
 type Answer = Record<string, Part>;
 
-async function part<T>(get: () => Promise<T>, map: (v: T) => Part): Promise<Part> {
-  try {
-    return map(await get());
-  } catch (error) {
-    if (error instanceof NotFoundError) return 'absent';
-    if (error instanceof IsOfflineError) return 'offline';
-    throw error;
-  }
-}
 
 async function askP(view: View<S>, code: string): Promise<Answer> {
   const name = await part(() => view.P(code), (p) => p.name);

@@ -12,6 +12,7 @@ import { expectedChange, localOpsTables, ORIGIN_BS, opKey, originB, type Expecte
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { originWrites } from './helpers/origin-writes.js';
 import { tempDir } from './helpers/tmp.js';
+import { rng } from './helpers/tree.js';
 
 const skip = await mysqlSkipReason();
 /** Workers, each killed once; each makes up to PER changes of its own. */
@@ -20,17 +21,6 @@ const PER = 12; // a multiple of 4: every round has its large puts
 /** Seed of the kill moments (printed, so a failing schedule can be replayed with ADBV_LOCAL_CRASH_SEED). */
 const SEED = Number(process.env.ADBV_LOCAL_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A running worker: the lines it printed so far, and a wait for an exact one. */
 interface Worker {
@@ -180,7 +170,7 @@ describe('local changes and SIGKILL: each change is in the file wholly or not at
 
   it(`after each of ${KILLS} kills the file lists exactly a prefix of the changes made, each whole, as its rows show them; the origin is never written`, { timeout: 120_000 }, async () => {
     const writes0 = await originWrites(db);
-    const random = prng(SEED);
+    const random = rng(SEED);
     // The changes the file holds from earlier rounds (each round's changes touch keys of their own).
     const held: number[] = [];
     for (let round = 0; round < KILLS; round++) {
