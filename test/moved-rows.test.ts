@@ -7,8 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { IsOfflineError, Mode, mysqlOrigin, NotFoundError, openStore, sqliteCache, type SqliteDriver, type View } from 'asyncdbview';
+import { Mode, mysqlOrigin, openStore, sqliteCache, type SqliteDriver, type View } from 'asyncdbview';
 import { movingSchema } from './helpers/moving.js';
+import { orErrorName } from './helpers/part.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -56,14 +57,8 @@ const LOOKUPS: Record<string, (view: View<S>) => Promise<Answer>> = {
   'C20': async (v) => [(await v.C(20)).id, (await v.C(20)).p_id],
 };
 
-async function answer(view: View<S>, name: string): Promise<Answer> {
-  try {
-    return await (LOOKUPS[name] as (v: View<S>) => Promise<Answer>)(view);
-  } catch (error) {
-    if (error instanceof IsOfflineError) return 'IsOfflineError';
-    if (error instanceof NotFoundError) return 'NotFoundError';
-    throw error;
-  }
+function answer(view: View<S>, name: string): Promise<Answer> {
+  return orErrorName(() => (LOOKUPS[name] as (v: View<S>) => Promise<Answer>)(view));
 }
 
 /** The single lookups freshened after the change, each in a run of its own: every kind of merge. */

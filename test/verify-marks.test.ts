@@ -8,14 +8,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
-  defineSchema, entity, hasMany, hasOne, IsOfflineError, manyToMany, Mode, mysqlOrigin, NotFoundError, openStore, sqliteCache, type SqliteDriver, type View,
+  Mode, mysqlOrigin, openStore, sqliteCache, type SqliteDriver, type View,
 } from 'asyncdbview';
+import { MOVING_TABLES, movingSchema } from './helpers/moving.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
+import { orErrorName } from './helpers/part.js';
 import { openSqlite } from './helpers/sqlite.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -23,34 +25,8 @@ const skip = await mysqlSkipReason();
 const DRIVERS: readonly SqliteDriver[] = ['sqlite3', 'better-sqlite3'];
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-const SCHEMA_SOURCE = `import { defineSchema, entity, hasMany, hasOne, manyToMany } from 'asyncdbview';
-export const schema = defineSchema({
-  P: entity({
-    table: 'p', key: 'id',
-    columns: { id: 'integer', name: 'text' },
-    relations: { cs: hasMany('C', 'p_id'), c: hasOne('C', 'p_id'), tags: manyToMany('T', { through: 'p_tag', sourceKey: 'p_id', targetKey: 't_id' }) },
-  }),
-  C: entity({ table: 'c', key: 'id', columns: { id: 'integer', p_id: 'integer', name: 'text' }, relations: {} }),
-  T: entity({
-    table: 't', key: 'id',
-    columns: { id: 'integer', name: 'text' },
-    relations: { ps: manyToMany('P', { through: 'p_tag', sourceKey: 't_id', targetKey: 'p_id' }) },
-  }),
-});
-`;
-const schema = defineSchema({
-  P: entity({
-    table: 'p', key: 'id',
-    columns: { id: 'integer', name: 'text' },
-    relations: { cs: hasMany('C', 'p_id'), c: hasOne('C', 'p_id'), tags: manyToMany('T', { through: 'p_tag', sourceKey: 'p_id', targetKey: 't_id' }) },
-  }),
-  C: entity({ table: 'c', key: 'id', columns: { id: 'integer', p_id: 'integer', name: 'text' }, relations: {} }),
-  T: entity({
-    table: 't', key: 'id',
-    columns: { id: 'integer', name: 'text' },
-    relations: { ps: manyToMany('P', { through: 'p_tag', sourceKey: 't_id', targetKey: 'p_id' }) },
-  }),
-});
+// The moved-rows tests' schema; the CLI reads it from the same module (its only schema export).
+const schema = movingSchema;
 type S = typeof schema.entities;
 const CS_OF = { tag: 'cs-of', sql: 'SELECT * FROM c WHERE p_id = ? ORDER BY id', params: [1] };
 
@@ -67,14 +43,8 @@ const LOOKUPS: Record<string, (v: View<S>) => Promise<unknown>> = {
   'q:cs-of [1]': async (v) => (await v.query('C', CS_OF)).map((c) => c.id),
 };
 
-async function answer(view: View<S>, name: string): Promise<unknown> {
-  try {
-    return await (LOOKUPS[name] as (v: View<S>) => Promise<unknown>)(view);
-  } catch (error) {
-    if (error instanceof IsOfflineError) return 'IsOfflineError';
-    if (error instanceof NotFoundError) return 'NotFoundError';
-    throw error;
-  }
+function answer(view: View<S>, name: string): Promise<unknown> {
+  return orErrorName(() => (LOOKUPS[name] as (v: View<S>) => Promise<unknown>)(view));
 }
 
 /** A change by hand behind the marks, the problem verify() must name, and the lookups whose marks it drops on repair. */
@@ -91,27 +61,20 @@ const DAMAGES: { name: string; sql: string; problem: RegExp; dropped: string[] }
 describe('verify() checks every mark, and repair drops the unbacked ones', { skip }, () => {
   let db: TestDb;
   const tmp = tempDir();
-  const dir = join(root, '.tmp', `verify-${process.pid}`);
-  const schemaJs = join(dir, 'schema.mjs');
+  const schemaJs = join(root, 'build', 'test', 'helpers', 'moving.js');
   let compared = 0;
   before(async () => {
     db = await createTestDb(
-      'CREATE TABLE p (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL)',
-      'CREATE TABLE c (id INT PRIMARY KEY, p_id INT NOT NULL, name VARCHAR(20) NOT NULL, KEY (p_id))',
-      'CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL)',
-      'CREATE TABLE p_tag (p_id INT NOT NULL, t_id INT NOT NULL, PRIMARY KEY (p_id, t_id), KEY (t_id))',
+      ...MOVING_TABLES,
       "INSERT INTO p VALUES (1, 'p1'), (2, 'p2')",
       "INSERT INTO c VALUES (10, 1, 'c10'), (11, 1, 'c11'), (20, 2, 'c20')",
       "INSERT INTO t VALUES (1, 't1'), (2, 't2')",
       'INSERT INTO p_tag VALUES (1, 1), (1, 2), (2, 1)',
     );
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(schemaJs, SCHEMA_SOURCE);
   });
   after(async () => {
     console.log(`# verify: ${DAMAGES.length} kinds of damage × ${DRIVERS.length} drivers, ${compared} offline answers compared after repair`);
     await db.drop();
-    rmSync(dir, { recursive: true, force: true });
     tmp.remove();
   });
 

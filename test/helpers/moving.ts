@@ -3,8 +3,9 @@
  * multi-process moved-rows test steps through known origin states, shared with its worker processes.
  */
 import {
-  defineSchema, entity, hasMany, hasOne, IsOfflineError, manyToMany, NotFoundError, type View,
+  defineSchema, entity, hasMany, hasOne, manyToMany, type View,
 } from 'asyncdbview';
+import { orErrorName } from './part.js';
 
 export const movingSchema = defineSchema({
   P: entity({
@@ -56,12 +57,6 @@ for (const t of [1, 2]) MOVING_LOOKUPS[`T${t}.ps`] = async (v) => (await (await 
 for (const c of [10, 20, 30, 40]) MOVING_LOOKUPS[`C${c}`] = async (v) => { const r = await v.C(c); return [r.p_id, r.name]; };
 
 /** A lookup's answer, or the name of the error it gave (IsOfflineError, NotFoundError). */
-export async function movingAnswer(view: View<S>, name: string): Promise<unknown> {
-  try {
-    return await (MOVING_LOOKUPS[name] as (v: View<S>) => Promise<unknown>)(view);
-  } catch (error) {
-    if (error instanceof IsOfflineError) return 'IsOfflineError';
-    if (error instanceof NotFoundError) return 'NotFoundError';
-    throw error;
-  }
+export function movingAnswer(view: View<S>, name: string): Promise<unknown> {
+  return orErrorName(() => (MOVING_LOOKUPS[name] as (v: View<S>) => Promise<unknown>)(view));
 }

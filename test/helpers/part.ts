@@ -1,5 +1,16 @@
-// One part of an answer as a test compares it: the value, or 'absent' / 'offline' for the errors that say so.
+// An answer as a test compares it: the value, or a name for the errors that say the answer is missing.
 import { IsOfflineError, NotFoundError } from 'asyncdbview';
+
+/** What `get` resolves to, or the class name of the error it gives (IsOfflineError, NotFoundError). */
+export async function orErrorName<T>(get: () => Promise<T>): Promise<T | 'IsOfflineError' | 'NotFoundError'> {
+  try {
+    return await get();
+  } catch (error) {
+    if (error instanceof IsOfflineError) return 'IsOfflineError';
+    if (error instanceof NotFoundError) return 'NotFoundError';
+    throw error;
+  }
+}
 
 /** A compared part: a name, member ids, or `'absent'` (NotFoundError) / `'offline'` (IsOfflineError). */
 export type Part = string | number[];

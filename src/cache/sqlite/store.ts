@@ -189,13 +189,14 @@ export class SqliteCacheStore implements CacheStore {
     let aliased: [KeyValue, Row][] | undefined;
     for (const row of raw) {
       if (row.$a) absentKeys.push(entity.key.of(row) as KeyValue);
-      else if (row.$asked === null || row.$asked === undefined) rows.push(row);
+      else if (!plan.aliased) rows.push(row);
       else {
-        const asked = row.$asked as KeyValue;
+        // The asked key a row answers under another spelling (null: its own key).
+        const asked = row.$asked as KeyValue | null;
         delete row.$asked;
-        (aliased ??= []).push([asked, row]);
+        if (asked === null) rows.push(row);
+        else (aliased ??= []).push([asked, row]);
       }
-      if (plan.aliased) delete row.$asked;
     }
     return aliased === undefined ? { rows, absentKeys } : { rows, absentKeys, aliased };
   }

@@ -1,6 +1,6 @@
 // How a view shows local changes over the rows it is given: local rows win (overlay), or the origin's truth (underlay).
 import { sortRows } from '../codec.js';
-import type { CompiledEntity, CompiledRelation } from '../schema.js';
+import { compareExactly, type CompiledEntity, type CompiledRelation } from '../schema.js';
 import type { KeyValue, Row } from '../values.js';
 import type { StoredLocalChange } from './local-change.js';
 
@@ -50,9 +50,10 @@ export function applyToEntities(snap: LocalSnapshot, side: Side, entity: Compile
   const changes = snap.of(entity);
   if (changes.size === 0) return;
   const keyOf = entity.key.of;
+  const mayAlias = !compareExactly(entity.key);
   for (const [key, answer] of answers) {
     // A key answered by a row of another spelling shows that row's change.
-    const change = changes.get(key) ?? (answer === null ? undefined : changes.get(keyOf(answer) as KeyValue));
+    const change = changes.get(key) ?? (mayAlias && answer !== null ? changes.get(keyOf(answer) as KeyValue) : undefined);
     if (change === undefined) continue;
     const row = version(change, side);
     if (row !== undefined) answers.set(key, row === null ? null : { ...row });

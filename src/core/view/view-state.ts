@@ -10,7 +10,7 @@ import { readKnown, runLookups, type Asked } from '../load/pipeline.js';
 import { queryLookup } from '../load/query.js';
 import { loadTree, type TreeHost } from '../load/tree.js';
 import { assertMode, capMode, Mode } from '../mode.js';
-import type { CompiledEntity, CompiledRelation } from '../schema.js';
+import { compareExactly, type CompiledEntity, type CompiledRelation } from '../schema.js';
 import { describe, type KeyValue, type Row } from '../values.js';
 import { ENTITY, ROW, VIEW, type EntityConstructor, type EntityHost, type EntityObject } from './entity-class.js';
 import { IdentityMap } from './identity-map.js';
@@ -322,13 +322,15 @@ export class ViewState implements EntityHost, TreeHost {
     const freshAbsent: KeyValue[] = [];
     const olderAbsent: KeyValue[] = [];
     const keyOf = entity.key.of;
+    // Only keys that may match another spelling at the origin can be answered by a row of another key.
+    const mayAlias = !compareExactly(entity.key);
     let aliases: [KeyValue, Row][] | undefined;
     for (const [key, row] of answers) {
       const isFresh = fresh.has(key);
       if (row === null) (isFresh ? freshAbsent : olderAbsent).push(key);
       else {
         (isFresh ? freshRows : olderRows).push(row);
-        if (keyOf(row) !== key) (aliases ??= []).push([key, row]);
+        if (mayAlias && keyOf(row) !== key) (aliases ??= []).push([key, row]);
       }
     }
     const objects = this.#objects;
