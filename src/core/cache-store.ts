@@ -116,8 +116,13 @@ export interface CacheStore {
   readRelation(rel: CompiledRelation, keys: readonly KeyValue[], notBefore?: number): Promise<RelationRead>;
   /** One statement: a custom query's recorded rows in their recorded order, or undefined if not complete. */
   readQuery(entity: CompiledEntity, key: QueryKey, notBefore?: number): Promise<Row[] | undefined>;
-  /** Writes origin answers (one, or several levels of a tree), rows and marks, in one transaction. */
+  /**
+   * Writes origin answers (one, or several levels of a tree), rows and marks, in one transaction. The
+   * cache may hold the write back a moment to commit it with the next ones; `hurry()` ends the wait.
+   */
   merge(batch: MergeBatch | readonly MergeBatch[]): Promise<void>;
+  /** Commits writes held back for company now: the caller is about to wait for them. */
+  hurry(): void;
   /** Every lookup recorded complete, by kind (entity name, `Entity.relation`, or `q:tag`), keys as stored. */
   completeLookups(): Promise<{ kind: string; keys: unknown[] }[]>;
   /** Every custom query recorded complete. */

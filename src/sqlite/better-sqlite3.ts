@@ -72,6 +72,7 @@ export class BetterSqlite3Connection implements SqliteConnection {
   /** The last of the statements queued behind one waiting for the file lock. */
   #tail: Promise<void> | undefined;
   #statements = 0;
+  #changes = 0;
   listener: StatementListener | undefined;
 
   private constructor(filename: string, db: BetterSqlite3.Database, readOnly: boolean) {
@@ -102,6 +103,10 @@ export class BetterSqlite3Connection implements SqliteConnection {
     return this.#statements;
   }
 
+  get changes(): number {
+    return this.#changes;
+  }
+
   all<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     return this.#statement(sql, params, ({ statement, layout }) => {
       const args = bindArgs(layout, params);
@@ -118,6 +123,7 @@ export class BetterSqlite3Connection implements SqliteConnection {
   run(sql: string, params: readonly unknown[] = []): Promise<number> {
     return this.#statement(sql, params, ({ statement, layout }) => {
       const { changes } = statement.run(...bindArgs(layout, params));
+      this.#changes += changes;
       return [changes, changes];
     });
   }

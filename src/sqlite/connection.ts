@@ -10,6 +10,11 @@ export interface SqliteConnection {
   readonly filename: string;
   /** Statements sent so far (a script given to `exec` counts as one). */
   readonly statements: number;
+  /**
+   * Rows changed so far by `run` (its own changes, not its triggers'). A write transaction in which this
+   * moved has written pages, so its COMMIT commits; one in which it did not may not have.
+   */
+  readonly changes: number;
   /** Set to hear of every statement (events are only built when someone listens). */
   listener: StatementListener | undefined;
   /** Runs one statement and resolves to its rows (none for a statement that returns none). */

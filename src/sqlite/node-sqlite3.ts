@@ -12,6 +12,7 @@ export class NodeSqlite3Connection implements SqliteConnection {
   readonly filename: string;
   readonly #db: sqlite3.Database;
   #statements = 0;
+  #changes = 0;
   listener: StatementListener | undefined;
   /**
    * Prepared statements by SQL text (the library's own statements: a read-write connection runs no caller
@@ -51,6 +52,10 @@ export class NodeSqlite3Connection implements SqliteConnection {
     return this.#statements;
   }
 
+  get changes(): number {
+    return this.#changes;
+  }
+
   all<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     this.#statements++;
     const listener = this.listener;
@@ -74,10 +79,16 @@ export class NodeSqlite3Connection implements SqliteConnection {
     const t0 = listener === undefined ? 0 : performance.now();
     return this.#queued(sql, (statement) =>
       new Promise<number>((resolve, reject) => {
+        const count = (changes: number) => {
+          this.#changes += changes;
+        };
         const done = function (this: sqlite3.RunResult, error: Error | null) {
           reportStatement(listener, sql, params.length, error ? 0 : this.changes, t0, error);
           if (error) reject(error);
-          else resolve(this.changes);
+          else {
+            count(this.changes);
+            resolve(this.changes);
+          }
         };
         if (statement === undefined) this.#db.run(sql, params as unknown[], done);
         else statement.run(params as unknown[], done);

@@ -62,6 +62,11 @@ export class HeldClaims {
     }
   }
 
+  /** Whether any claim is held. */
+  get any(): boolean {
+    return this.#count.size > 0;
+  }
+
   /** Of `keys` of `kind`, those this store may still hold a claim on. */
   of(kind: string, keys: readonly KeyValue[]): KeyValue[] {
     if (this.#count.size === 0) return [];

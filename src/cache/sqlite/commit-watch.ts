@@ -17,13 +17,12 @@ function changeCounter(header: Buffer): number {
 
 /**
  * The header moved from `before` (read inside a write transaction, under the write lock) by this
- * transaction alone: restarting the WAL rewrites the header without counting, and its commit counts one.
- * (A transaction that wrote nothing commits nothing, so the one commit let through may then be someone
- * else's: that can only be a newcomer's first commit, its registration, which the store's next look sees;
- * every later commit of the newcomer is seen here.)
+ * transaction alone: restarting the WAL rewrites the header without counting, and a commit counts one. A
+ * transaction that changed rows committed once; one that changed none may have committed nothing, so any
+ * count after it is someone else's (a newcomer's registration may land the moment the lock is free).
  */
-function byThisCommit(before: Buffer, after: Buffer): boolean {
-  return ((changeCounter(after) - changeCounter(before)) >>> 0) <= 1;
+function byThisCommit(before: Buffer, after: Buffer, committed: boolean): boolean {
+  return ((changeCounter(after) - changeCounter(before)) >>> 0) <= (committed ? 1 : 0);
 }
 
 /**
@@ -57,15 +56,15 @@ export class CommitWatch {
   }
 
   /**
-   * After the transaction begun with `begin()` has committed or rolled back: if the header moved by this
-   * transaction's commit alone (or not at all), it is the new baseline; otherwise there is none until the
-   * next transaction.
+   * After the transaction begun with `begin()` has committed (`wroteRows`: with changed rows) or rolled
+   * back (false): if the header moved by this transaction's commit alone (or not at all), it is the new
+   * baseline; otherwise there is none until the next transaction.
    */
-  end(): void {
+  end(wroteRows: boolean): void {
     const before = this.#before;
     this.#before = undefined;
     const after = this.#read();
-    this.#baseline = before !== undefined && after !== undefined && byThisCommit(before, after) ? after : undefined;
+    this.#baseline = before !== undefined && after !== undefined && byThisCommit(before, after, wroteRows) ? after : undefined;
   }
 
   /** Forgets the baseline: someone else may have committed (or this store committed outside `begin`/`end`). */
@@ -81,7 +80,7 @@ export class CommitWatch {
   quiet(): boolean {
     const now = this.#read();
     if (now === undefined) return false;
-    if (this.#before !== undefined) return byThisCommit(this.#before, now);
+    if (this.#before !== undefined) return byThisCommit(this.#before, now, true);
     return this.#baseline !== undefined && now.equals(this.#baseline);
   }
 

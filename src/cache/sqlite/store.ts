@@ -28,6 +28,7 @@ export interface CacheSettings {
   readonly cacheSizeKiB: number;
   readonly synchronous: 'OFF' | 'NORMAL' | 'FULL';
   readonly claimMs: number;
+  readonly commitDelayMs: number;
 }
 
 /** @internal The `CacheStore` over SQLite. */
@@ -35,7 +36,7 @@ export class SqliteCacheStore implements CacheStore {
   readonly description: string;
   readonly #filename: string;
   readonly #settings: CacheSettings;
-  readonly #writes = new WriteQueue(() => this.#conn(), this.#transactionHooks());
+  readonly #writes: WriteQueue;
   #plans: Plans | undefined;
   #reader: SqliteConnection | undefined;
   /** Whether the in-memory database's one connection refuses ATTACH yet (set before its first caller SQL). */
@@ -85,6 +86,7 @@ export class SqliteCacheStore implements CacheStore {
     // Only on the default driver for now: two better-sqlite3 processes sharing a file still fetched some
     // lookups twice with it (not yet understood), so on that driver a store claims as before.
     this.#watch = this.#claimant === undefined || settings.driver !== 'sqlite3' ? undefined : new CommitWatch(filename);
+    this.#writes = new WriteQueue(() => this.#conn(), this.#transactionHooks(), settings.commitDelayMs);
   }
 
   observe(listener: StatementListener): void {
@@ -125,7 +127,7 @@ export class SqliteCacheStore implements CacheStore {
       const user = this.#claimant === undefined ? undefined : { owner: this.#claimant.owner, pid: process.pid, file: this.#filename };
       // The look at the file's users is the registration's: the watch starts from its commit.
       const others = await migrate(db, schema, user, () => void this.#watch?.begin());
-      this.#watch?.end();
+      this.#watch?.end(true);
       this.#alone = others === 0;
       this.#mayHaveLocal = await openLocal(db, plans);
       // Putting held local changes back committed after the registration: no baseline until the first write.
@@ -158,6 +160,7 @@ export class SqliteCacheStore implements CacheStore {
     this.#closed ??= (async () => {
       const db = this.#db;
       if (db === undefined) return;
+      this.#writes.hurry();
       // No longer a user of the file: other schemas may open it once every user with this one has gone.
       if (this.#claimant !== undefined) await this.#writes.transact((w) => w.run(UNREGISTER_SQL, [this.#claimant?.owner]), true).catch(() => undefined);
       await this.#writes.exclusive(() => undefined);
@@ -246,6 +249,12 @@ export class SqliteCacheStore implements CacheStore {
     return rows;
   }
 
+  /**
+   * While this store is alone on its file (or in memory) and holds no claim, the write may wait a moment
+   * (`commitDelayMs`) for the next answers' writes to share its transaction: no other process waits on it,
+   * and this one shares the answer in flight until it commits. Otherwise it commits at once: others may be
+   * waiting on its claims.
+   */
   merge(batch: MergeBatch | readonly MergeBatch[]): Promise<void> {
     const batches = Array.isArray(batch) ? (batch as readonly MergeBatch[]) : [batch as MergeBatch];
     const plans = this.#planned();
@@ -264,10 +273,14 @@ export class SqliteCacheStore implements CacheStore {
           const names = [...new Set(batches.map((b) => b.entity.name))].join(', ');
           throw new Error(`${this.description}: cannot write ${names} rows: ${(error as Error).message}`, { cause: error });
         }
-      })
+      }, false, !this.#held.any && this.#aloneNow())
       .then(() => {
         for (const r of released) this.#held.drop(r.kind, r.keys);
       });
+  }
+
+  hurry(): void {
+    this.#writes.hurry();
   }
 
   /** Alone on the file (see `#alone`), no statement: every key is this store's to fetch. */
@@ -420,7 +433,11 @@ export class SqliteCacheStore implements CacheStore {
     return {
       begin: async (db) => {
         const who = this.#claimant;
-        if (who !== undefined) {
+        // Someone else committed since this store's last transaction (or it cannot tell): they may have
+        // joined, left or changed local rows. If not, and this store was alone, it still is: no look needed.
+        const moved = who !== undefined && this.#watch?.begin() !== false;
+        if (moved) this.#unsettle();
+        if (who !== undefined && (moved || !this.#alone)) {
           let alone = false;
           let local = true;
           try {
@@ -430,14 +447,12 @@ export class SqliteCacheStore implements CacheStore {
           }
           if (local) this.#mayHaveLocal = true;
           this.#company(alone);
-          // Someone else committed since this store's last transaction: they may have changed local rows.
-          if (this.#watch?.begin() !== false) this.#unsettle();
         }
         // Origin rows written over changed rows move the version (the local-change triggers).
         if (this.#mayHaveLocal) this.#moving();
       },
-      end: () => {
-        this.#watch?.end();
+      end: (wroteRows) => {
+        this.#watch?.end(wroteRows);
         if (!this.#txMoving) return;
         this.#txMoving = false;
         this.#unsettle();

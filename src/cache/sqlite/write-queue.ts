@@ -7,6 +7,8 @@ interface QueuedWrite {
   readonly op: (db: SqliteConnection) => Promise<unknown>;
   /** One statement, atomic by itself: alone in its group it needs no BEGIN and COMMIT around it. */
   readonly single: boolean;
+  /** May wait up to the queue's delay for company (nobody waits on it but `flush`). */
+  readonly mayWait: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -14,17 +16,25 @@ interface QueuedWrite {
 /**
  * What runs at the edges of every transaction the queue opens (not around a lone one-statement write):
  * `begin` right after BEGIN, inside the transaction (its failure fails the transaction); `end` once it has
- * committed or rolled back.
+ * committed or rolled back, with whether it committed changed rows (a transaction that changed nothing
+ * may commit nothing to the file).
  */
 export interface TransactionHooks {
   begin(db: SqliteConnection): Promise<void>;
-  end(): void;
+  end(wroteRows: boolean): void;
 }
+
+/** The most writes one waiting group takes before it commits without waiting longer. */
+const MAX_WAITING = 256;
 
 /**
  * Runs writes in transactions on one connection. Writes that queue up while one commits are committed
  * together (many concurrent batches, one transaction); if that group fails, each is retried in a
  * transaction of its own, so one bad write fails only its caller. Writes must be idempotent.
+ *
+ * A write that nobody waits on (an answer already given) may wait up to `delayMs` for others to join its
+ * transaction: lookups one after another then share a commit instead of paying one each. Any other write,
+ * or `hurry()`, commits the waiting ones at once with it.
  */
 export class WriteQueue {
   readonly #turn: LimitFunction = pLimit(1);
@@ -32,20 +42,36 @@ export class WriteQueue {
   #draining = false;
   readonly #conn: () => SqliteConnection;
   readonly #hooks: TransactionHooks | undefined;
+  readonly #delayMs: number;
+  #timer: NodeJS.Timeout | undefined;
 
-  /** `conn` gives the connection at commit time (it throws once the cache is closed). */
-  constructor(conn: () => SqliteConnection, hooks?: TransactionHooks) {
+  /**
+   * `conn` gives the connection at commit time (it throws once the cache is closed); `delayMs`: how long a
+   * write that may wait waits for company (0: never).
+   */
+  constructor(conn: () => SqliteConnection, hooks?: TransactionHooks, delayMs = 0) {
     this.#conn = conn;
     this.#hooks = hooks;
+    this.#delayMs = delayMs;
   }
 
-  /** Runs `op` in a transaction, grouped with the writes queued meanwhile; `single`: one statement. */
-  transact<T>(op: (db: SqliteConnection) => Promise<T>, single = false): Promise<T> {
+  /**
+   * Runs `op` in a transaction, grouped with the writes queued meanwhile; `single`: one statement;
+   * `mayWait`: nobody waits on it, so it may wait for company (see the class).
+   */
+  transact<T>(op: (db: SqliteConnection) => Promise<T>, single = false, mayWait = false): Promise<T> {
     const done = new Promise<T>((resolve, reject) => {
-      this.#queue.push({ op, single, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ op, single, mayWait, resolve: resolve as (value: unknown) => void, reject });
     });
-    this.#kick();
+    if (mayWait && this.#delayMs > 0 && !this.#draining && this.#queue.length < MAX_WAITING && this.#queue.every((w) => w.mayWait)) {
+      this.#timer ??= setTimeout(() => this.hurry(), this.#delayMs);
+    } else this.#kick();
     return done;
+  }
+
+  /** Commits the writes waiting for company now. */
+  hurry(): void {
+    this.#kick();
   }
 
   /** Runs `fn` between writes, when no transaction is open (or, called with nothing, waits for them). */
@@ -54,6 +80,10 @@ export class WriteQueue {
   }
 
   #kick(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
     if (this.#draining || this.#queue.length === 0) return;
     this.#draining = true;
     void this.#turn(async () => {
@@ -77,10 +107,11 @@ export class WriteQueue {
     if (group.length > 1) {
       const results: unknown[] = [];
       try {
+        const changes = db.changes;
         await this.#begin(db);
         for (const w of group) results.push(await w.op(db));
         await db.run('COMMIT');
-        this.#hooks?.end();
+        this.#hooks?.end(db.changes !== changes);
         group.forEach((w, i) => w.resolve(results[i]));
         return;
       } catch {
@@ -93,10 +124,11 @@ export class WriteQueue {
         continue;
       }
       try {
+        const changes = db.changes;
         await this.#begin(db);
         const result = await w.op(db);
         await db.run('COMMIT');
-        this.#hooks?.end();
+        this.#hooks?.end(db.changes !== changes);
         w.resolve(result);
       } catch (error) {
         await this.#rollback(db);
@@ -114,6 +146,6 @@ export class WriteQueue {
   /** ROLLBACK (if a transaction is open: BEGIN itself may have failed), then the `end` hook. */
   async #rollback(db: SqliteConnection): Promise<void> {
     await db.run('ROLLBACK').catch(() => undefined);
-    this.#hooks?.end();
+    this.#hooks?.end(false);
   }
 }

@@ -183,6 +183,8 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
         );
         this.#writes.add(tracked);
         void tracked.finally(() => this.#writes.delete(tracked));
+        // The caller waits for the write before answering: it must not wait for company.
+        if (cacheWrites !== 'after-answer') this.#cache.hurry();
         ctx.track(tracked);
         return write;
       },
@@ -386,7 +388,10 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
    * await store.flush(); // A 1 is now complete in the file, for other processes and for OFFLINE
    */
   async flush(): Promise<void> {
-    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
+    while (this.#writes.size > 0) {
+      this.#cache.hurry();
+      await Promise.allSettled([...this.#writes]);
+    }
   }
 
   /** Closes what the store opened: the cache, and the origin unless the caller passed in its pool. */
@@ -397,7 +402,10 @@ export class Store<S extends Record<string, EntityDef> = Record<string, EntityDe
     if (!wasOpen) return;
     await this.#opening?.catch(() => undefined);
     // Batches already running finish (their answers are merged) before the databases close.
-    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+    while (this.#running.size > 0) {
+      this.#cache.hurry();
+      await Promise.allSettled([...this.#running]);
+    }
     this.#inflight.clear();
     await Promise.all([this.#cache.close(), this.#origin?.close()]);
   }
