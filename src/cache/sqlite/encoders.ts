@@ -44,16 +44,30 @@ export function encodeKey(key: unknown): unknown {
  */
 export function encodeRows(rows: readonly Row[], names: readonly string[], encoders: readonly (Encoder | undefined)[]): string {
   const out: unknown[][] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i] as Row;
-    const arr: unknown[] = new Array(names.length);
-    for (let c = 0; c < names.length; c++) {
-      const v = row[names[c] as string];
-      const enc = encoders[c];
-      arr[c] = v === null || v === undefined ? null : enc === undefined ? v : enc(v);
+  for (let i = 0; i < rows.length; i++) out[i] = encodeRow(rows[i] as Row, names, encoders, names.length);
+  return JSON.stringify(out);
+}
+
+/** Like `encodeRows`, for rows read at different moments: each row's array ends with its read stamp. */
+export function encodeStampedRows(parts: readonly { readonly rows: readonly Row[]; readonly loadedAt: number }[], names: readonly string[], encoders: readonly (Encoder | undefined)[]): string {
+  const out: unknown[][] = [];
+  for (const { rows, loadedAt } of parts) {
+    for (const row of rows) {
+      const arr = encodeRow(row, names, encoders, names.length + 1);
+      arr[names.length] = loadedAt;
+      out.push(arr);
     }
-    out[i] = arr;
   }
   return JSON.stringify(out);
+}
+
+function encodeRow(row: Row, names: readonly string[], encoders: readonly (Encoder | undefined)[], length: number): unknown[] {
+  const arr: unknown[] = new Array(length);
+  for (let c = 0; c < names.length; c++) {
+    const v = row[names[c] as string];
+    const enc = encoders[c];
+    arr[c] = v === null || v === undefined ? null : enc === undefined ? v : enc(v);
+  }
+  return arr;
 }
 

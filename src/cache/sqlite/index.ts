@@ -55,8 +55,8 @@ export interface SqliteCacheOptions {
 export function sqliteCache(filename = ':memory:', options: SqliteCacheOptions = {}): CacheStore {
   if (typeof filename !== 'string' || filename === '') throw new TypeError(`sqliteCache: expected a file name, got ${JSON.stringify(filename)}`);
   const { busyTimeoutMs = 10000, cacheSizeKiB = 65536, synchronous = 'NORMAL', claimMs = 30000, commitDelayMs = 4 } = options;
-  if (typeof commitDelayMs !== 'number' || !Number.isFinite(commitDelayMs) || commitDelayMs < 0 || commitDelayMs > 1000) {
-    throw new TypeError(`sqliteCache: commitDelayMs must be a number of milliseconds from 0 to 1000, got ${JSON.stringify(commitDelayMs)}`);
+  if (typeof commitDelayMs !== 'number' || !Number.isFinite(commitDelayMs) || commitDelayMs < 0 || commitDelayMs > 60_000) {
+    throw new TypeError(`sqliteCache: commitDelayMs must be a number of milliseconds from 0 to 60000, got ${JSON.stringify(commitDelayMs)}`);
   }
   return new SqliteCacheStore(filename, { driver: checkSqliteDriver(options.driver, 'sqliteCache'), busyTimeoutMs, cacheSizeKiB, synchronous, claimMs, commitDelayMs });
 }

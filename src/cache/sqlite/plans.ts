@@ -25,6 +25,8 @@ export interface TablePlan {
    * a later read (which did not have the row). Changes one row per row given unless it skipped some.
    */
   readonly upsert: string;
+  /** The upsert of rows each read at its own moment: ?1 as for `upsert`, each row's stamp after its columns. */
+  readonly upsertStamped: string;
   /**
    * The positions in ?1 of rows the upsert at ?2 did not store as given and that contradict: `entity`: not
    * in the table at all; `query`: or held from a later read that differs in a column; `relation` (by
@@ -122,9 +124,13 @@ function planTable(entity: CompiledEntity): TablePlan {
   /** A key (or foreign key) of a row `value` of ?1, as `keysParam` binds it. */
   const keyIn = (k: CompiledKey, value: string) =>
     k.composite ? `json_array(${k.columns.map((c) => `${value} ->> ${at(c)}`).join(', ')})` : `${value} ->> ${at(k.columns[0] as CompiledColumn)}`;
-  const newer = (kind: string, k: CompiledKey) =>
-    `NOT EXISTS (SELECT 1 FROM ever_loaded e WHERE e.kind = ${literal(kind)} AND e.key = ${keyIn(k, 'value')} AND e.loaded_at > ?2)`;
-  const unknownLater = [newer(entity.name, key), ...entity.dependents.map((d) => newer(d.id, d.foreignKey))].join(' AND ');
+  const newer = (kind: string, k: CompiledKey, stamp: string) =>
+    `NOT EXISTS (SELECT 1 FROM ever_loaded e WHERE e.kind = ${literal(kind)} AND e.key = ${keyIn(k, 'value')} AND e.loaded_at > ${stamp})`;
+  const unknownLater = (stamp: string) => [newer(entity.name, key, stamp), ...entity.dependents.map((d) => newer(d.id, d.foreignKey, stamp))].join(' AND ');
+  /** The upsert, with the read stamp of each row taken from `stamp` (?2, or the row's own). */
+  const upsert = (stamp: string) =>
+    `INSERT INTO ${t} (${[...colNames, READ_AT].map(q).join(', ')}) SELECT ${values.join(', ')}, ${stamp} FROM json_each(?1) WHERE ${unknownLater(stamp)} ` +
+    `ON CONFLICT (${key.columns.map((c) => q(c.name)).join(', ')}) DO UPDATE SET ${updates.join(', ')} WHERE excluded.${q(READ_AT)} >= ${t}.${q(READ_AT)}`;
   const matchR = key.columns.map((c) => `t.${q(c.name)} = ${values[at(c)]?.replace('value', 'r.value')}`).join(' AND ');
   const unwritten = (cond: string) =>
     `SELECT r.key AS i FROM json_each(?1) r LEFT JOIN ${t} t ON ${matchR} ` +
@@ -165,9 +171,8 @@ function planTable(entity: CompiledEntity): TablePlan {
       `LEFT JOIN adbv_query_rows r ON r.kind = e.kind AND r.params = e.key ` +
       `LEFT JOIN ${t} t ON ${keyEquals(key, 't', 'r.key')} ` +
       `WHERE e.kind = ?1 AND e.key = ?2 AND e.loaded_at >= ?3 ORDER BY r.pos`,
-    upsert:
-      `INSERT INTO ${t} (${[...colNames, READ_AT].map(q).join(', ')}) SELECT ${values.join(', ')}, ?2 FROM json_each(?1) WHERE ${unknownLater} ` +
-      `ON CONFLICT (${key.columns.map((c) => q(c.name)).join(', ')}) DO UPDATE SET ${updates.join(', ')} WHERE excluded.${q(READ_AT)} >= ${t}.${q(READ_AT)}`,
+    upsert: upsert('?2'),
+    upsertStamped: upsert(`(value ->> ${colNames.length})`),
     unwritten: {
       entity: unwritten('false'),
       query: unwritten(differs(entity.columns.filter((c) => !key.columns.includes(c)))),

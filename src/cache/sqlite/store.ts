@@ -14,7 +14,7 @@ import { claimKeysIn, claimsOf, HeldClaims, releaseKeysIn, type Claimant } from 
 import { CommitWatch } from './commit-watch.js';
 import { createBookkeeping, migrate } from './ddl.js';
 import { createLocalTable, discardLocal, listLocal, localVersion, openLocal, writeLocal } from './local-changes.js';
-import { applyBatch, removeRows, type Releasing } from './merge.js';
+import { applyBatch, applyEntityBatches, plainEntityBatch, removeRows, type Releasing } from './merge.js';
 import { Plans } from './plans.js';
 import { DROP_MARKS_SQL, verifyCache } from './verify.js';
 import { lookAround, UNREGISTER_SQL } from './users.js';
@@ -31,12 +31,25 @@ export interface CacheSettings {
   readonly commitDelayMs: number;
 }
 
+/** Plain entity answers written together (see `applyEntityBatches`). */
+interface PlainRun {
+  readonly entity: CompiledEntity;
+  readonly batches: MergeBatch[];
+  started: boolean;
+  done: Promise<void>;
+}
+
+/** The most answers one plain run takes: its statements stay small. */
+const MAX_PLAIN_RUN = 512;
+
 /** @internal The `CacheStore` over SQLite. */
 export class SqliteCacheStore implements CacheStore {
   readonly description: string;
   readonly #filename: string;
   readonly #settings: CacheSettings;
   readonly #writes: WriteQueue;
+  /** The queued write plain entity answers of its entity still join (until it starts, or another write is queued). */
+  #plainRun: PlainRun | undefined;
   #plans: Plans | undefined;
   #reader: SqliteConnection | undefined;
   /** Whether the in-memory database's one connection refuses ATTACH yet (set before its first caller SQL). */
@@ -162,7 +175,7 @@ export class SqliteCacheStore implements CacheStore {
       if (db === undefined) return;
       this.#writes.hurry();
       // No longer a user of the file: other schemas may open it once every user with this one has gone.
-      if (this.#claimant !== undefined) await this.#writes.transact((w) => w.run(UNREGISTER_SQL, [this.#claimant?.owner]), true).catch(() => undefined);
+      if (this.#claimant !== undefined) await this.#transact((w) => w.run(UNREGISTER_SQL, [this.#claimant?.owner]), true).catch(() => undefined);
       await this.#writes.exclusive(() => undefined);
       this.#watch?.close();
       const readDb = this.#readDb;
@@ -258,6 +271,17 @@ export class SqliteCacheStore implements CacheStore {
   merge(batch: MergeBatch | readonly MergeBatch[]): Promise<void> {
     const batches = Array.isArray(batch) ? (batch as readonly MergeBatch[]) : [batch as MergeBatch];
     const plans = this.#planned();
+    const mayWait = !this.#held.any && this.#aloneNow();
+    const only = batches.length === 1 ? (batches[0] as MergeBatch) : undefined;
+    if (mayWait && only !== undefined && plainEntityBatch(only)) {
+      const run = this.#plainRun;
+      if (run !== undefined && run.entity === only.entity && !run.started && run.batches.length < MAX_PLAIN_RUN) {
+        run.batches.push(only);
+        return run.done;
+      }
+      return this.#startPlainRun(plans, only);
+    }
+    this.#plainRun = undefined;
     const releasing: Releasing | undefined = this.#claimant === undefined ? undefined : { owner: this.#claimant.owner, held: this.#held };
     // The claims released are counted off once the release has committed (a rolled-back one still holds them).
     const released: { kind: string; keys: readonly KeyValue[] }[] = [];
@@ -273,7 +297,7 @@ export class SqliteCacheStore implements CacheStore {
           const names = [...new Set(batches.map((b) => b.entity.name))].join(', ');
           throw new Error(`${this.description}: cannot write ${names} rows: ${(error as Error).message}`, { cause: error });
         }
-      }, false, !this.#held.any && this.#aloneNow())
+      }, false, mayWait)
       .then(() => {
         for (const r of released) this.#held.drop(r.kind, r.keys);
       });
@@ -283,12 +307,41 @@ export class SqliteCacheStore implements CacheStore {
     this.#writes.hurry();
   }
 
+  /**
+   * A write of plain entity answers that later ones of the same entity join until it starts (see
+   * `applyEntityBatches`): lookups one after another then cost two statements together, not two each.
+   */
+  #startPlainRun(plans: Plans, first: MergeBatch): Promise<void> {
+    const run: PlainRun = { entity: first.entity, batches: [first], started: false, done: Promise.resolve() };
+    run.done = this.#writes.transact(
+      async (db) => {
+        run.started = true;
+        if (this.#plainRun === run) this.#plainRun = undefined;
+        try {
+          await applyEntityBatches(db, plans, run.batches);
+        } catch (error) {
+          throw new Error(`${this.description}: cannot write ${run.entity.name} rows: ${(error as Error).message}`, { cause: error });
+        }
+      },
+      false,
+      true,
+    );
+    this.#plainRun = run;
+    return run.done;
+  }
+
+  /** Queues a write other than a plain run's: plain answers after it start a new write, so writes keep their order. */
+  #transact<T>(op: (db: SqliteConnection) => Promise<T>, single = false): Promise<T> {
+    this.#plainRun = undefined;
+    return this.#writes.transact(op, single);
+  }
+
   /** Alone on the file (see `#alone`), no statement: every key is this store's to fetch. */
   async claim(kind: string, keys: readonly KeyValue[], markedSince: number): Promise<KeyValue[]> {
     const key = this.#planned().kindKey(kind);
     const who = this.#claimant;
     if (who === undefined || keys.length === 0 || this.#aloneNow()) return [...keys];
-    const claimed = await this.#writes.transact((db) => claimKeysIn(db, who, kind, key, keys, markedSince), true);
+    const claimed = await this.#transact((db) => claimKeysIn(db, who, kind, key, keys, markedSince), true);
     this.#held.add(kind, claimed);
     return claimed;
   }
@@ -300,7 +353,7 @@ export class SqliteCacheStore implements CacheStore {
     if (who === undefined || keys.length === 0) return;
     const held = this.#held.of(kind, keys);
     if (held.length === 0) return;
-    await this.#writes.transact((db) => releaseKeysIn(db, who, kind, key, held), true);
+    await this.#transact((db) => releaseKeysIn(db, who, kind, key, held), true);
     this.#held.drop(kind, held);
   }
 
@@ -310,7 +363,7 @@ export class SqliteCacheStore implements CacheStore {
     if (options.repair !== true || found.unbacked.length === 0) return { ok: problems.length === 0, problems, marks, rows, repaired: 0 };
     try {
       const plans = this.#planned();
-      const repaired = await this.#writes.transact(async (db) => {
+      const repaired = await this.#transact(async (db) => {
         // A row older than the mark recording its key absent goes with the mark (and the marks counting on it).
         for (const { entity, key } of found.stale) {
           const plan = plans.table(entity);
@@ -380,7 +433,7 @@ export class SqliteCacheStore implements CacheStore {
 
   mergeAll(entity: CompiledEntity, rows: readonly Row[], loadedAt: number, chunk: number): Promise<void> {
     const plans = this.#planned();
-    return this.#writes.transact(async (db) => {
+    return this.#transact(async (db) => {
       try {
         await mergeAll(db, plans, entity, rows, loadedAt, chunk);
       } catch (error) {
@@ -392,7 +445,7 @@ export class SqliteCacheStore implements CacheStore {
   writeLocal(write: LocalWrite): Promise<void> {
     const plans = this.#planned();
     this.#mayHaveLocal = true;
-    return this.#writes.transact((db) => {
+    return this.#transact((db) => {
       this.#moving();
       return writeLocal(db, plans, write);
     });
@@ -417,7 +470,7 @@ export class SqliteCacheStore implements CacheStore {
 
   discardLocal(targets?: readonly { readonly entity: string; readonly key: KeyValue }[]): Promise<number> {
     const plans = this.#planned();
-    return this.#writes.transact((db) => {
+    return this.#transact((db) => {
       this.#moving();
       return discardLocal(db, plans, targets);
     });

@@ -44,6 +44,8 @@ export class WriteQueue {
   readonly #hooks: TransactionHooks | undefined;
   readonly #delayMs: number;
   #timer: NodeJS.Timeout | undefined;
+  /** A queued write (or a caller) waits on the queue: commit without waiting for company. */
+  #urgent = false;
 
   /**
    * `conn` gives the connection at commit time (it throws once the cache is closed); `delayMs`: how long a
@@ -63,15 +65,16 @@ export class WriteQueue {
     const done = new Promise<T>((resolve, reject) => {
       this.#queue.push({ op, single, mayWait, resolve: resolve as (value: unknown) => void, reject });
     });
-    if (mayWait && this.#delayMs > 0 && !this.#draining && this.#queue.length < MAX_WAITING && this.#queue.every((w) => w.mayWait)) {
-      this.#timer ??= setTimeout(() => this.hurry(), this.#delayMs);
-    } else this.#kick();
+    if (!mayWait) this.#urgent = true;
+    this.#schedule();
     return done;
   }
 
   /** Commits the writes waiting for company now. */
   hurry(): void {
-    this.#kick();
+    if (this.#queue.length === 0) return;
+    this.#urgent = true;
+    this.#schedule();
   }
 
   /** Runs `fn` between writes, when no transaction is open (or, called with nothing, waits for them). */
@@ -79,19 +82,36 @@ export class WriteQueue {
     return this.#turn(fn);
   }
 
-  #kick(): void {
+  /** Every queued write may still wait for company (also after a commit: the next group then waits too). */
+  #mayWaitNow(): boolean {
+    return !this.#urgent && this.#delayMs > 0 && this.#queue.length < MAX_WAITING && this.#queue.every((w) => w.mayWait);
+  }
+
+  /** Commits the queued writes now, or once the wait for company is over. */
+  #schedule(): void {
+    if (this.#draining) return;
+    if (this.#queue.length === 0) {
+      this.#urgent = false;
+      return;
+    }
+    if (this.#mayWaitNow()) {
+      this.#timer ??= setTimeout(() => this.hurry(), this.#delayMs);
+      return;
+    }
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#draining || this.#queue.length === 0) return;
     this.#draining = true;
     void this.#turn(async () => {
       try {
-        while (this.#queue.length > 0) await this.#commitGroup(this.#queue.splice(0));
+        while (this.#queue.length > 0 && !this.#mayWaitNow()) {
+          this.#urgent = false;
+          await this.#commitGroup(this.#queue.splice(0));
+        }
       } finally {
         this.#draining = false;
-        this.#kick();
+        this.#schedule();
       }
     });
   }
