@@ -4,6 +4,9 @@ import { MAX_KEPT_STATEMENTS, reportStatement, type SqliteConnection } from './c
 
 const noop = (): void => undefined;
 
+/** The library's own transaction statements, which change no row themselves (see `run`). */
+const TRANSACTION_CONTROL = /^\s*(?:BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
+
 /**
  * @internal A connection through node-sqlite3: statements run on libuv's thread pool, so waiting on the
  * disk or on another process's lock never blocks the event loop.
@@ -79,8 +82,10 @@ export class NodeSqlite3Connection implements SqliteConnection {
     const t0 = listener === undefined ? 0 : performance.now();
     return this.#queued(sql, (statement) =>
       new Promise<number>((resolve, reject) => {
+        // node-sqlite3 reports sqlite3_changes() after any statement: after BEGIN or COMMIT that is the last
+        // INSERT/UPDATE/DELETE's count again, which must not read as rows this statement changed.
         const count = (changes: number) => {
-          this.#changes += changes;
+          if (!TRANSACTION_CONTROL.test(sql)) this.#changes += changes;
         };
         const done = function (this: sqlite3.RunResult, error: Error | null) {
           reportStatement(listener, sql, params.length, error ? 0 : this.changes, t0, error);
