@@ -28,6 +28,7 @@ import {
   AUTHORS, COMMENTS, DB_NAME, IMPLS, POSTS, SCENARIOS, commentLikes, commentPost, lockstepIdeal, makePlans, postAuthor,
   type CellSpec, type FromCell, type ImplName, type ScenarioName, type ToCell,
 } from './common.js';
+import { answerFirstTargets } from './answer-first-targets.js';
 import { implementations } from './implementations.js';
 import { ViewReq } from './impl/adbv.js';
 import { DelayProxy } from './proxy.js';
@@ -373,7 +374,8 @@ async function main(): Promise<void> {
     }
 
     const delays = options.delays;
-    const targets = evaluateTargets(cells, delays, { batchLockstep: lockstepIdeal(makePlans(options.seed).batch) });
+    const batchLockstep = lockstepIdeal(makePlans(options.seed).batch);
+    const targets = [...evaluateTargets(cells, delays, { batchLockstep }), ...answerFirstTargets(cells, delays, batchLockstep)];
     console.log(`\n${consoleTable(cells)}\n`);
     console.log(`Targets\n${targetsText(targets)}\n`);
 
