@@ -96,9 +96,7 @@ export class SqliteCacheStore implements CacheStore {
     this.#settings = settings;
     this.description = `SQLite cache ${filename}${settings.driver === 'sqlite3' ? '' : ` (${settings.driver})`}`;
     this.#claimant = filename === ':memory:' ? undefined : { owner: `${process.pid}-${Math.random().toString(36).slice(2, 10)}`, claimMs: settings.claimMs };
-    // Only on the default driver for now: two better-sqlite3 processes sharing a file still fetched some
-    // lookups twice with it (not yet understood), so on that driver a store claims as before.
-    this.#watch = this.#claimant === undefined || settings.driver !== 'sqlite3' ? undefined : new CommitWatch(filename);
+    this.#watch = this.#claimant === undefined ? undefined : new CommitWatch(filename);
     this.#writes = new WriteQueue(() => this.#conn(), this.#transactionHooks(), settings.commitDelayMs);
   }
 
