@@ -5,7 +5,8 @@ import { Mode, mysqlOrigin, openStore, type Store } from 'asyncdbview';
 import { AB_TABLES, abSchema } from './helpers/ab-schema.js';
 import { testCache } from './helpers/cache-driver.js';
 import { queryCacheFile } from './helpers/cache-file.js';
-import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
+import { createTestDb, MYSQL_HOST, MYSQL_PORT, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
+import { FaultProxy } from './helpers/proxy.js';
 import { tempDir } from './helpers/tmp.js';
 import { startWorker } from './helpers/worker-process.js';
 
@@ -150,5 +151,54 @@ describe('claims alone (issue 16): none while no other store shares the file, ag
     assert.deepEqual(await freshA(first, 4), await originA(db, 4));
     await first.flush();
     assert.equal(claims(log.take()), 0, 'alone again once the other closed');
+  });
+  it("a store that waited on another store's claim and was then left alone reads back what the other completed: it does not fetch it", async () => {
+    const file = tmp.file('left-alone.db');
+    // The other store reaches the origin through a proxy that holds its statement: its claim stands, for
+    // sure, while the waiter asks.
+    const gate = new FaultProxy({ host: MYSQL_HOST, port: MYSQL_PORT });
+    const gatedUrl = db.url.replace(`@${MYSQL_HOST}:${MYSQL_PORT}/`, `@127.0.0.1:${await gate.listen()}/`);
+    try {
+      await using waiter = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(file, { commitDelayMs: 0 }), mode: Mode.PREFER_CACHE });
+      const fetched: string[] = [];
+      let claimTried: () => void = () => undefined;
+      let claimCount = 0;
+      const tried = new Promise<void>((resolve) => (claimTried = resolve));
+      waiter.on('query', (e) => {
+        if (e.target === 'origin' && e.sql.includes('FROM `a`')) fetched.push(`A×${e.params}`);
+        else if (/^INSERT INTO adbv_fetching/.test(e.sql)) {
+          claimCount++;
+          claimTried();
+        }
+      });
+      const other = await openStore(abSchema, { origin: mysqlOrigin(gatedUrl), cache: testCache(file), mode: Mode.PREFER_CACHE });
+      await other.warmUp();
+      gate.stall();
+      const otherView = other.view();
+      const theirs = otherView.A(5);
+      await gate.held();
+      const waiterView = waiter.view();
+      const mine = waiterView.A(5);
+      await tried; // the waiter found A 5 claimed by the other: it waits for it
+      await gate.pass();
+      assert.equal((await theirs).name, 'a5');
+      otherView.close();
+      await other.close(); // its answer committed, and it has left the file
+      // A write transaction of the waiter (discarding local changes, of which it has none): it looks around
+      // and finds itself alone, well before its next look at the claim (every 20 ms).
+      assert.equal(await waiter.discardLocalChanges(), 0);
+      assert.equal((await mine).name, 'a5');
+      waiterView.close();
+      assert.deepEqual(fetched, [], 'the waiter fetched no A: A 5 it read back from the cache');
+      // It is alone now: its next origin batch takes no claim.
+      const claimsBefore = claimCount;
+      {
+        await using view = waiter.view();
+        assert.equal((await view.A(6)).name, 'a6');
+      }
+      assert.equal(claimCount, claimsBefore, 'alone: no claim');
+    } finally {
+      await gate.close();
+    }
   });
 });
