@@ -3,6 +3,7 @@ import { DECODERS, planDecode, type DecodePlan, type Decoder } from '../../core/
 import { compareExactly, type CompiledColumn, type CompiledEntity, type CompiledKey, type CompiledRelation, type CompiledSchema } from '../../core/schema.js';
 import { inKeys, keyEquals, quoteSqlite as q } from '../../sqlite/connection.js';
 import { DECODED, ENCODERS, READ_AT, type Encoder } from './encoders.js';
+import { packable, rowsRead, type RowsRead } from './packed-read.js';
 
 /** Per-entity SQL and codecs. */
 export interface TablePlan {
@@ -13,11 +14,11 @@ export interface TablePlan {
    * (`aliased`), a key whose mark stands on an alias (`adbv_alias`, stamped as the mark) reads the row it
    * names, with the asked key as `$asked`; an alias whose row is gone answers nothing.
    */
-  readonly readEntities: string;
+  readonly readEntities: RowsRead;
   /** Whether keys may alias rows of another spelling: single-column keys that are not compared exactly. */
   readonly aliased: boolean;
   /** As readEntities, counting only rows whose entity mark is recent enough (?3). */
-  readonly readEntitiesFresh: string;
+  readonly readEntitiesFresh: RowsRead;
   readonly readQuery: string;
   /**
    * Writes rows (?1, encoded) read at ?2, except where the cache knows newer: a row read later, the key
@@ -47,8 +48,8 @@ export interface RelationPlan {
    * (e.g. `A.bs` and `A.firstB`): a complete answer for a key of one is the complete group of the others.
    */
   readonly siblings: readonly string[];
-  readonly read: string;
-  readonly readFresh: string;
+  readonly read: RowsRead;
+  readonly readFresh: RowsRead;
   /** manyToMany: decodes `$src` when the source key needs it. */
   readonly decodeSource: Decoder | undefined;
   /**
@@ -154,18 +155,20 @@ function planTable(entity: CompiledEntity): TablePlan {
     'LEFT JOIN adbv_alias a ON a.kind = ?2 AND a.asked = k.value AND a.loaded_at = e.loaded_at ' +
     `LEFT JOIN ${t} t ON ${keyEquals(key, 't', 'COALESCE(a.key, k.value)')} ` +
     `WHERE ${firstKey} IS NOT NULL OR (e.key IS NOT NULL AND a.asked IS NULL)`;
+  const readNames = [...colNames, '$a', ...(aliased ? ['$asked'] : [])];
+  const entityRead = (sql: string) => rowsRead(sql, readNames, packable(entity.columns));
   return {
     kind: entity.name,
     decode: planDecode(entity, DECODED),
     aliased,
-    readEntities: aliased ? aliasedRead('LEFT JOIN', '') : 
+    readEntities: entityRead(aliased ? aliasedRead('LEFT JOIN', '') :
       `SELECT ${absentAware}, ${firstKey} IS NULL AS "$a" ` +
       `FROM json_each(?1) k LEFT JOIN ${t} t ON ${keyEquals(key, 't', 'k.value')} ` +
-      `WHERE ${firstKey} IS NOT NULL OR EXISTS (SELECT 1 FROM ever_loaded e WHERE e.kind = ?2 AND e.key = k.value)`,
-    readEntitiesFresh: aliased ? aliasedRead('JOIN', ' AND e.loaded_at >= ?3') :
+      `WHERE ${firstKey} IS NOT NULL OR EXISTS (SELECT 1 FROM ever_loaded e WHERE e.kind = ?2 AND e.key = k.value)`),
+    readEntitiesFresh: entityRead(aliased ? aliasedRead('JOIN', ' AND e.loaded_at >= ?3') :
       `SELECT ${absentAware}, ${firstKey} IS NULL AS "$a" ` +
       `FROM json_each(?1) k JOIN ever_loaded e ON e.kind = ?2 AND e.key = k.value AND e.loaded_at >= ?3 ` +
-      `LEFT JOIN ${t} t ON ${keyEquals(key, 't', 'k.value')}`,
+      `LEFT JOIN ${t} t ON ${keyEquals(key, 't', 'k.value')}`),
     readQuery:
       `SELECT ${colNames.map((c) => `t.${q(c)}`).join(', ')}, r.pos AS "$pos", r.key AS "$k" FROM ever_loaded e ` +
       `LEFT JOIN adbv_query_rows r ON r.kind = e.kind AND r.params = e.key ` +
@@ -215,12 +218,15 @@ function planRelation(rel: CompiledRelation, siblings: readonly string[]): Relat
       `LEFT JOIN ${q(t.table)} j ON j.${q(t.sourceKey.name)} = k.value ` +
       `LEFT JOIN ${q(target.table)} t ON t.${q((target.key.columns[0] as CompiledColumn).name)} = j.${q(t.targetKey.name)}`;
   }
+  const readNames = [...(t === undefined ? [] : ['$src']), ...target.columns.map((c) => c.name), '$e'];
+  // `$src` is the asked source key as bound: exact in JSON when the source key's columns are.
+  const exact = packable(target.columns) && (t === undefined || packable(rel.source.key.columns));
   // "$e" marks a complete key with no rows; the key columns cannot tell when the foreign key is the target's key.
   const head = `SELECT ${cols}, t.${q((target.key.columns[0] as CompiledColumn).name)} IS NULL AS "$e" FROM json_each(?1) k JOIN ever_loaded e ON e.kind = ?2 AND e.key = k.value`;
   const plan: RelationPlan = {
     siblings,
-    read: `${head} ${from} ${order}`,
-    readFresh: `${head} AND e.loaded_at >= ?3 ${from} ${order}`,
+    read: rowsRead(`${head} ${from} ${order}`, readNames, exact),
+    readFresh: rowsRead(`${head} AND e.loaded_at >= ?3 ${from} ${order}`, readNames, exact),
     decodeSource: t !== undefined && DECODED.has(t.sourceKey.type) ? DECODERS[t.sourceKey.type] : undefined,
   };
   if (t === undefined) return plan;

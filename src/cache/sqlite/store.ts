@@ -15,6 +15,7 @@ import { CommitWatch } from './commit-watch.js';
 import { createBookkeeping, migrate } from './ddl.js';
 import { createLocalTable, discardLocal, listLocal, localVersion, openLocal, writeLocal } from './local-changes.js';
 import { applyBatch, applyEntityBatches, plainEntityBatch, removeRows, type Releasing } from './merge.js';
+import { readRows } from './packed-read.js';
 import { Plans } from './plans.js';
 import { DROP_MARKS_SQL, verifyCache } from './verify.js';
 import { lookAround, UNREGISTER_SQL } from './users.js';
@@ -195,8 +196,8 @@ export class SqliteCacheStore implements CacheStore {
     const param = keysParam(entity.key, keys, false);
     const raw =
       notBefore === undefined
-        ? await this.#readConn().all<Row>(plan.readEntities, [param, plan.kind])
-        : await this.#readConn().all<Row>(plan.readEntitiesFresh, [param, plan.kind, notBefore]);
+        ? await readRows(this.#readConn(), plan.readEntities, [param, plan.kind])
+        : await readRows(this.#readConn(), plan.readEntitiesFresh, [param, plan.kind, notBefore]);
     decodeRows(raw, plan.decode);
     const rows: Row[] = [];
     const absentKeys: KeyValue[] = [];
@@ -221,8 +222,8 @@ export class SqliteCacheStore implements CacheStore {
     const param = keysParam(rel.source.key, keys, false);
     const raw =
       notBefore === undefined
-        ? await this.#readConn().all<Row>(plan.read, [param, rel.id])
-        : await this.#readConn().all<Row>(plan.readFresh, [param, rel.id, notBefore]);
+        ? await readRows(this.#readConn(), plan.read, [param, rel.id])
+        : await readRows(this.#readConn(), plan.readFresh, [param, rel.id, notBefore]);
     decodeRows(raw, plans.table(rel.target).decode);
     const groupKey = rel.through === undefined ? rel.foreignKey.of : (row: Row) => row.$src as KeyValue;
     if (plan.decodeSource !== undefined) for (const row of raw) row.$src = plan.decodeSource(row.$src);
