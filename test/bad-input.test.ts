@@ -214,6 +214,8 @@ describe('bad input: keys, injection and origin failures', { skip }, () => {
       await assert.rejects(async () => await a1.b, isMissingB);
 
       // Nothing about B was recorded: offline, B and A.bs are not in the cache (not "not found", not empty).
+      // (A 1's answer is in the file once its write has committed: another store reads the file.)
+      await store.flush();
       {
         await using offline = await openStore(abSchema, { origin: null, cache: testCache(file), mode: Mode.OFFLINE });
         await using ov = offline.view();

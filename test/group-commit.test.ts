@@ -85,4 +85,42 @@ describe('group commit while alone (issue 16)', { skip }, () => {
       assert.throws(() => sqliteCache(tmp.file('bad.db'), { commitDelayMs: bad }), (e: Error) => e instanceof TypeError && /commitDelayMs/.test(e.message) && e.message.includes(JSON.stringify(bad)));
     }
   });
+  it('answers shared in flight while their write waits show local changes, in include trees too; a view of the origin sees the origin', async () => {
+    await db.exec("INSERT INTO b VALUES (1, 'b1', 1), (2, 'b2', 1), (3, 'b3', 2)");
+    try {
+      const file = tmp.file('shared-local.db');
+      await using store = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: sqliteCache(file, { commitDelayMs: NEVER }), mode: Mode.FRESHEN });
+      {
+        await using view = store.view();
+        await view.B.put({ id: 9, name: 'b9', a_id: 1 });
+        await view.B.patch(1, { name: 'b1*' });
+        await view.B.remove(2);
+      }
+      // The origin's answers for A 1, A 2 and their bs: their cache write waits, so they are shared in flight.
+      {
+        await using view = store.view();
+        const as = await view.A.many([1, 2]);
+        assert.deepEqual(await Promise.all(as.map(async (a) => (await a.bs).map((b) => b.name))), [['b1*', 'b9'], ['b3']]);
+      }
+      assert.deepEqual(await queryCacheFile(file, "SELECT count(*) AS n FROM ever_loaded WHERE kind = 'A.bs'"), [{ n: 0 }], 'the write still waits');
+      for (const strategy of ['tree', 'levels'] as const) {
+        await using local = store.view({ mode: Mode.PREFER_CACHE });
+        const [a1] = await local.A.many([1], { include: { bs: { a: true } }, strategy });
+        assert.deepEqual((await a1!.bs).map((b) => b.name), ['b1*', 'b9'], `${strategy}: the local changes over the shared answer`);
+        await using origin = store.view({ mode: Mode.PREFER_CACHE, local: false });
+        const [o1] = await origin.A.many([1], { include: { bs: true }, strategy });
+        assert.deepEqual((await o1!.bs).map((b) => b.name), ['b1', 'b2'], `${strategy}: the origin's rows for a view of the origin`);
+      }
+      await store.flush();
+      // Once written, the same from the file.
+      await using after = store.view({ mode: Mode.PREFER_CACHE });
+      const [a1] = await after.A.many([1], { include: { bs: true } });
+      assert.deepEqual((await a1!.bs).map((b) => b.name), ['b1*', 'b9']);
+      await using originAfter = store.view({ mode: Mode.PREFER_CACHE, local: false });
+      const [o1] = await originAfter.A.many([1], { include: { bs: true } });
+      assert.deepEqual((await o1!.bs).map((b) => b.name), ['b1', 'b2']);
+    } finally {
+      await db.exec('DELETE FROM b');
+    }
+  });
 });

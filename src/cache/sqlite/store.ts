@@ -529,6 +529,8 @@ export class SqliteCacheStore implements CacheStore {
     if (alone === this.#alone) return;
     this.#alone = alone;
     this.#unsettle();
+    // Answers' writes held back while alone go in now: the newcomer reads the file, not this process's memory.
+    if (!alone) this.#writes.hurry();
   }
 
   /** The open write transaction may move the local-change version: forget it, and read it until the end. */

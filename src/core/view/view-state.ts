@@ -216,6 +216,9 @@ export class ViewState implements EntityHost, TreeHost {
     let fetch = [...wanted];
     if (fetch.length > 0) {
       const read = await readKnown(this.ctx, this.lookups.entity(entity), fetch, mode, this.born);
+      // Answers shared in flight are the origin's rows: local changes (or, for the origin's side, their
+      // absence) are shown over them, as over every answer.
+      await this.lens.entities(entity, { ...read, errors: new Map() });
       this.#adoptEntities(entity, read.values, read.fresh);
       fetch = fetch.filter((k) => !read.values.has(k));
     }
