@@ -135,9 +135,10 @@ export interface CacheStore {
    * process whose claim has not expired, or were marked complete at or after `markedSince` since the
    * caller read the cache. `merge` of the answer releases them. A cache no other process shares (as far
    * as it knows) returns every key without a statement: claims only spare fetches, answers never depend
-   * on them.
+   * on them. `waited`: the keys were another process's to fetch when last asked, so the claim looks at the
+   * file whatever the store believes (the other may have completed them and left).
    */
-  claim(kind: string, keys: readonly KeyValue[], markedSince: number): Promise<KeyValue[]>;
+  claim(kind: string, keys: readonly KeyValue[], markedSince: number, waited?: boolean): Promise<KeyValue[]>;
   /** Gives up claims after a failed fetch, so other processes need not wait for them to expire (none taken: nothing sent). */
   release(kind: string, keys: readonly KeyValue[]): Promise<void>;
   /**

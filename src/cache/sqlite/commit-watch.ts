@@ -1,6 +1,7 @@
 // Whether any other connection has committed to a WAL cache file since this store's last look, read off the shared-memory header without a statement.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { resolve } from 'node:path';
 
 /**
  * The first copy of the WAL-index header at the start of the `-shm` file (SQLite's file format, "the
@@ -9,6 +10,15 @@ import { endianness } from 'node:os';
  * `PRAGMA data_version` looks at, read here with one `pread` instead of a statement.
  */
 const HEADER_BYTES = 48;
+
+/**
+ * One descriptor per `-shm` file per process, shared by the watches on it and closed with the last. SQLite
+ * locks the `-shm` file with POSIX (fcntl) locks, which belong to the process: closing any descriptor of
+ * the file drops every lock this process's connections hold on it, and another process could then reset
+ * the shared memory under them. So a watch never closes the file while another store of this process may
+ * have it open, and a store closes its watch only after its own connections.
+ */
+const descriptors = new Map<string, { readonly fd: number; users: number }>();
 
 /** The header's commit counter (offset 8, in the machine's byte order). */
 function changeCounter(header: Buffer): number {
@@ -33,7 +43,7 @@ function byThisCommit(before: Buffer, after: Buffer, committed: boolean): boolea
  */
 export class CommitWatch {
   readonly #path: string;
-  #fd: number | undefined;
+  #shared: { readonly fd: number; users: number } | undefined;
   #failed = false;
   /** The header after this store's last commit (or look), when no other commit can have come between. */
   #baseline: Buffer | undefined;
@@ -41,7 +51,7 @@ export class CommitWatch {
   #before: Buffer | undefined;
 
   constructor(filename: string) {
-    this.#path = `${filename}-shm`;
+    this.#path = resolve(`${filename}-shm`);
   }
 
   /**
@@ -84,18 +94,28 @@ export class CommitWatch {
     return this.#baseline !== undefined && now.equals(this.#baseline);
   }
 
+  /** Done with the file: call once the store's own connections are closed (see `descriptors`). */
   close(): void {
-    if (this.#fd !== undefined) closeSync(this.#fd);
-    this.#fd = undefined;
+    const shared = this.#shared;
+    this.#shared = undefined;
     this.#failed = true;
+    if (shared !== undefined && --shared.users === 0) {
+      descriptors.delete(this.#path);
+      closeSync(shared.fd);
+    }
   }
 
   #read(): Buffer | undefined {
     if (this.#failed) return undefined;
     try {
-      this.#fd ??= openSync(this.#path, 'r');
+      if (this.#shared === undefined) {
+        let shared = descriptors.get(this.#path);
+        if (shared === undefined) descriptors.set(this.#path, (shared = { fd: openSync(this.#path, 'r'), users: 0 }));
+        shared.users++;
+        this.#shared = shared;
+      }
       const buf = Buffer.alloc(HEADER_BYTES);
-      return readSync(this.#fd, buf, 0, HEADER_BYTES, 0) === HEADER_BYTES ? buf : undefined;
+      return readSync(this.#shared.fd, buf, 0, HEADER_BYTES, 0) === HEADER_BYTES ? buf : undefined;
     } catch {
       // No shared-memory file (not WAL, or not a plain path): never quiet, so claims are taken as before.
       this.#failed = true;

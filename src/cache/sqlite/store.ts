@@ -145,8 +145,8 @@ export class SqliteCacheStore implements CacheStore {
       // Putting held local changes back committed after the registration: no baseline until the first write.
       if (this.#mayHaveLocal) this.#watch?.forget();
     } catch (error) {
-      this.#watch?.close();
       await db.close().catch(() => undefined);
+      this.#watch?.close();
       if (error instanceof SchemaError) throw error;
       throw new Error(`${this.description}: cannot open: ${(error as Error).message}`, { cause: error });
     }
@@ -176,7 +176,6 @@ export class SqliteCacheStore implements CacheStore {
       // No longer a user of the file: other schemas may open it once every user with this one has gone.
       if (this.#claimant !== undefined) await this.#transact((w) => w.run(UNREGISTER_SQL, [this.#claimant?.owner]), true).catch(() => undefined);
       await this.#writes.exclusive(() => undefined);
-      this.#watch?.close();
       const readDb = this.#readDb;
       this.#statementsBefore += db.statements + (readDb === undefined ? 0 : readDb.statements - this.#readSetup);
       this.#db = undefined;
@@ -186,7 +185,7 @@ export class SqliteCacheStore implements CacheStore {
       this.#attachDenied = false;
       // The writer closes last: the last connection to close checkpoints the WAL and removes it, and only the writer can.
       await Promise.all([reader?.close(), readDb?.close()]);
-      await db.close();
+      await db.close().finally(() => this.#watch?.close());
     })();
     return this.#closed;
   }
@@ -336,10 +335,10 @@ export class SqliteCacheStore implements CacheStore {
   }
 
   /** Alone on the file (see `#alone`), no statement: every key is this store's to fetch. */
-  async claim(kind: string, keys: readonly KeyValue[], markedSince: number): Promise<KeyValue[]> {
+  async claim(kind: string, keys: readonly KeyValue[], markedSince: number, waited = false): Promise<KeyValue[]> {
     const key = this.#planned().kindKey(kind);
     const who = this.#claimant;
-    if (who === undefined || keys.length === 0 || this.#aloneNow()) return [...keys];
+    if (who === undefined || keys.length === 0 || (!waited && this.#aloneNow())) return [...keys];
     const claimed = await this.#transact((db) => claimKeysIn(db, who, kind, key, keys, markedSince), true);
     this.#held.add(kind, claimed);
     return claimed;

@@ -25,17 +25,11 @@ export async function fetchClaimed<T>(
   const out = new Map<KeyValue, T>();
   let pending: readonly KeyValue[] = keys;
   for (let round = 0; ; round++) {
-    if (round > 0) {
-      await delay(POLL_MS);
-      // The keys left were another process's to fetch: it may have answered them and gone since, and a
-      // store left alone claims without a statement (nor a look at what is complete), so look first.
-      const back = await readBack([...pending]);
-      for (const [k, v] of back) out.set(k, v);
-      pending = pending.filter((k) => !back.has(k));
-      if (pending.length === 0) return out;
-    }
+    if (round > 0) await delay(POLL_MS);
     // Waiting is bounded: past it (an answer that never lands as asked), fetch here regardless.
-    const claimed = round > MAX_ROUNDS ? [...pending] : await cache.claim(kind, pending, since);
+    // After a wait the keys were another process's to fetch: it may have answered them and gone since, so
+    // the claim looks at the file even if this store is alone now (alone, it would take every key unseen).
+    const claimed = round > MAX_ROUNDS ? [...pending] : await cache.claim(kind, pending, since, round > 0);
     if (claimed.length > 0) {
       let got: Map<KeyValue, T>;
       try {
