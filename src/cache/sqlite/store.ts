@@ -334,7 +334,10 @@ export class SqliteCacheStore implements CacheStore {
     return this.#writes.transact(op, single);
   }
 
-  /** Alone on the file (see `#alone`), no statement: every key is this store's to fetch. */
+  /**
+   * Alone on the file (see `#alone`), no statement: every key is this store's to fetch; after a wait
+   * (`waited`), the claim statement whatever the store believes, so keys completed meanwhile are not taken.
+   */
   async claim(kind: string, keys: readonly KeyValue[], markedSince: number, waited = false): Promise<KeyValue[]> {
     const key = this.#planned().kindKey(kind);
     const who = this.#claimant;

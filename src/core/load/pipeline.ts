@@ -113,18 +113,20 @@ export async function readKnown<T>(
   keys: readonly KeyValue[],
   mode: Mode,
   born: number,
-): Promise<{ values: Map<KeyValue, T>; fresh: Set<KeyValue> }> {
+): Promise<Loaded<T>> {
   const freshen = mode === Mode.FRESHEN;
   const notBefore = !freshen && kind.maxAge !== undefined ? Date.now() - kind.maxAge : undefined;
   const values = freshen ? new Map<KeyValue, T>() : await kind.read(keys, notBefore);
   const fresh = new Set<KeyValue>();
-  if (values.size === keys.length) return { values, fresh };
+  // Never errors: keys it cannot answer are left out. (A `Loaded`, so the view's lens takes it as any answer.)
+  const errors = new Map<KeyValue, unknown>();
+  if (values.size === keys.length) return { values, errors, fresh };
   const pending = await ctx.inflight.take<T>(kind.id, values.size === 0 ? keys : keys.filter((k) => !values.has(k)), freshen ? born : 0);
   for (const [key, value] of pending) {
     values.set(key, value);
     fresh.add(key);
   }
-  return { values, fresh };
+  return { values, errors, fresh };
 }
 
 /**

@@ -337,7 +337,7 @@ async function readCached(view: TreeHost, rel: CompiledRelation, keys: readonly 
   if (rel.kind === 'belongsTo') {
     const read = await readKnown(ctx, view.lookups.entity(rel.target), keys, mode, view.born);
     // Answers shared in flight are the origin's rows: the view's lens shows local changes over them.
-    await view.lens.entities(rel.target, { ...read, errors: new Map() });
+    await view.lens.entities(rel.target, read);
     for (const fresh of [false, true]) {
       const rows: Row[] = [];
       const absent: KeyValue[] = [];
@@ -352,7 +352,7 @@ async function readCached(view: TreeHost, rel: CompiledRelation, keys: readonly 
     return new Set(read.values.keys());
   }
   const read = await readKnown(ctx, view.lookups.relation(rel), keys, mode, view.born);
-  await view.lens.groups(rel, { ...read, errors: new Map() });
+  await view.lens.groups(rel, read);
   for (const [key, rows] of read.values) {
     const members = rows.length === 0 ? undefined : view.adopt(rel.target, rows, read.fresh.has(key));
     if (members !== undefined) next.push(...members);

@@ -218,7 +218,7 @@ export class ViewState implements EntityHost, TreeHost {
       const read = await readKnown(this.ctx, this.lookups.entity(entity), fetch, mode, this.born);
       // Answers shared in flight are the origin's rows: local changes (or, for the origin's side, their
       // absence) are shown over them, as over every answer.
-      await this.lens.entities(entity, { ...read, errors: new Map() });
+      await this.lens.entities(entity, read);
       this.#adoptEntities(entity, read.values, read.fresh);
       fetch = fetch.filter((k) => !read.values.has(k));
     }
