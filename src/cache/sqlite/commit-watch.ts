@@ -49,6 +49,8 @@ export class CommitWatch {
   #baseline: Buffer | undefined;
   /** The header read inside the open write transaction, before its COMMIT. */
   #before: Buffer | undefined;
+  /** Where `quiet()` reads the header: its read is compared and dropped, never kept. */
+  readonly #scratch = Buffer.alloc(HEADER_BYTES);
 
   constructor(filename: string) {
     this.#path = resolve(`${filename}-shm`);
@@ -88,7 +90,7 @@ export class CommitWatch {
    * No statement.
    */
   quiet(): boolean {
-    const now = this.#read();
+    const now = this.#read(this.#scratch);
     if (now === undefined) return false;
     if (this.#before !== undefined) return byThisCommit(this.#before, now, true);
     return this.#baseline !== undefined && now.equals(this.#baseline);
@@ -105,7 +107,7 @@ export class CommitWatch {
     }
   }
 
-  #read(): Buffer | undefined {
+  #read(into: Buffer = Buffer.alloc(HEADER_BYTES)): Buffer | undefined {
     if (this.#failed) return undefined;
     try {
       if (this.#shared === undefined) {
@@ -114,8 +116,7 @@ export class CommitWatch {
         shared.users++;
         this.#shared = shared;
       }
-      const buf = Buffer.alloc(HEADER_BYTES);
-      return readSync(this.#shared.fd, buf, 0, HEADER_BYTES, 0) === HEADER_BYTES ? buf : undefined;
+      return readSync(this.#shared.fd, into, 0, HEADER_BYTES, 0) === HEADER_BYTES ? into : undefined;
     } catch {
       // No shared-memory file (not WAL, or not a plain path): never quiet, so claims are taken as before.
       this.#failed = true;

@@ -264,12 +264,14 @@ export class SqliteCacheStore implements CacheStore {
    * While this store is alone on its file (or in memory) and holds no claim, the write may wait a moment
    * (`commitDelayMs`) for the next answers' writes to share its transaction: no other process waits on it,
    * and this one shares the answer in flight until it commits. Otherwise it commits at once: others may be
-   * waiting on its claims.
+   * waiting on its claims. Whether it is still alone is not read off the file here: holding no claim, it
+   * keeps nobody waiting even if someone has just joined (a newcomer fetches what it finds unclaimed), and
+   * the next claim or write transaction that sees company commits the waiting writes at once.
    */
   merge(batch: MergeBatch | readonly MergeBatch[]): Promise<void> {
     const batches = Array.isArray(batch) ? (batch as readonly MergeBatch[]) : [batch as MergeBatch];
     const plans = this.#planned();
-    const mayWait = !this.#held.any && this.#aloneNow();
+    const mayWait = !this.#held.any && (this.#claimant === undefined || this.#alone);
     const only = batches.length === 1 ? (batches[0] as MergeBatch) : undefined;
     if (mayWait && only !== undefined && plainEntityBatch(only)) {
       const run = this.#plainRun;
