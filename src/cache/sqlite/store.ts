@@ -13,6 +13,7 @@ import { assertReadOnlyStatement } from '../../sql/read-only-statement.js';
 import { claimKeysIn, claimsOf, HeldClaims, releaseKeysIn, type Claimant } from './claims.js';
 import { CommitWatch } from './commit-watch.js';
 import { createBookkeeping, migrate } from './ddl.js';
+import { eventLoopTurn } from './event-loop-turn.js';
 import { createLocalTable, discardLocal, listLocal, localVersion, openLocal, writeLocal } from './local-changes.js';
 import { applyBatch, applyEntityBatches, plainEntityBatch, removeRows, type Releasing } from './merge.js';
 import { readRows } from './packed-read.js';
@@ -82,6 +83,13 @@ export class SqliteCacheStore implements CacheStore {
   #alone = true;
   /** Whether anyone else has committed to the file since this store's last write transaction. */
   readonly #watch: CommitWatch | undefined;
+  /**
+   * The watch found the file quiet in this turn of the event loop, with this many statements sent: it is
+   * still quiet for the rest of the turn while no statement is sent. A lookup asks twice in one turn (its
+   * claim and the local-change version), and nothing this store could have seen has changed in between:
+   * node-sqlite3 answers only in later turns, and a better-sqlite3 statement (answered at once) counts.
+   */
+  #quietMemo: { readonly turn: object; readonly statements: number } | undefined;
   /** The file holds (or may hold) local changes, so an origin write may move the local-change version (by trigger). */
   #mayHaveLocal = false;
   /** The open write transaction may move the local-change version: until it ends, the version is read. */
@@ -523,9 +531,20 @@ export class SqliteCacheStore implements CacheStore {
   #aloneNow(): boolean {
     if (this.#claimant === undefined) return true;
     if (this.#watch === undefined || !this.#alone) return false;
-    if (this.#watch.quiet()) return true;
+    const memo = this.#quietMemo;
+    const statements = this.#sent();
+    if (memo !== undefined && memo.turn === eventLoopTurn() && memo.statements === statements) return true;
+    if (this.#watch.quiet()) {
+      this.#quietMemo = { turn: eventLoopTurn(), statements };
+      return true;
+    }
     this.#company(false);
     return false;
+  }
+
+  /** Statements this store's connections have been sent (setup included). */
+  #sent(): number {
+    return (this.#db?.statements ?? 0) + (this.#readDb?.statements ?? 0);
   }
 
   /** Whether this store is alone on its file now. */
