@@ -18,7 +18,9 @@ interface Entry {
 export class InFlight {
   #seq = 0;
   readonly #kinds = new Map<string, Map<KeyValue, Entry>>();
-  readonly #timers = new Set<NodeJS.Timeout>();
+  /** Finished loads still visible, oldest first, each with when it retires: one timer for them all. */
+  readonly #retiring: { readonly at: number; readonly retire: () => void }[] = [];
+  #timer: NodeJS.Timeout | undefined;
 
   /** A new sequence number (views take one when they are made). */
   next(): number {
@@ -40,37 +42,30 @@ export class InFlight {
   ): Promise<Loaded<T>> {
     const table = this.#table(kind);
     const mine: KeyValue[] = [];
-    const waits = new Map<Entry, KeyValue[]>();
+    let waits: Map<Entry, KeyValue[]> | undefined;
     for (const key of keys) {
       const entry = table.get(key);
       if (entry !== undefined && entry.seq > since) {
+        waits ??= new Map();
         const list = waits.get(entry);
         if (list === undefined) waits.set(entry, [key]);
         else list.push(key);
       } else mine.push(key);
     }
+    const shared: Loaded<T> = { values: new Map(), errors: new Map(), fresh: new Set() };
+    let own: Entry | undefined;
     if (mine.length > 0) {
       const holds: Promise<unknown>[] = [];
-      const own: Entry = { seq: this.next(), result: fetch(mine, (p) => holds.push(p)) };
-      waits.set(own, mine);
+      own = { seq: this.next(), result: fetch(mine, (p) => holds.push(p)) };
       this.#register(table, own, mine, own.result.then(() => Promise.all(holds)));
     }
-    const shared: Loaded<T> = { values: new Map(), errors: new Map(), fresh: new Set() };
-    await Promise.all(
-      [...waits].map(async ([entry, entryKeys]) => {
-        try {
-          const result = (await entry.result) as Map<KeyValue, T>;
-          const fresh = entry.seq > since;
-          for (const key of entryKeys) {
-            const v = result.get(key);
-            if (v !== undefined) shared.values.set(key, v);
-            if (fresh) shared.fresh.add(key);
-          }
-        } catch (error) {
-          for (const key of entryKeys) shared.errors.set(key, error);
-        }
-      }),
-    );
+    // The common case, nothing shared: this load's own answer, without the fan-out below.
+    if (waits === undefined) {
+      if (own !== undefined) await collect(shared, own, mine, since);
+      return shared;
+    }
+    if (own !== undefined) waits.set(own, mine);
+    await Promise.all([...waits].map(([entry, entryKeys]) => collect(shared, entry, entryKeys, since)));
     return shared;
   }
 
@@ -129,23 +124,46 @@ export class InFlight {
     const retire = () => {
       for (const key of keys) if (table.get(key) === entry) table.delete(key);
     };
-    settled.then(
-      () => {
-        const timer = setTimeout(() => {
-          this.#timers.delete(timer);
-          retire();
-        }, GRACE_MS);
-        timer.unref();
-        this.#timers.add(timer);
-      },
-      retire,
-    );
+    settled.then(() => {
+      this.#retiring.push({ at: performance.now() + GRACE_MS, retire });
+      this.#timer ??= this.#sweepLater();
+    }, retire);
+  }
+
+  /** One timer for every finished load: retires those whose grace is over, then waits for the next. */
+  #sweepLater(): NodeJS.Timeout {
+    const first = this.#retiring[0] as { readonly at: number };
+    const timer = setTimeout(() => {
+      const now = performance.now();
+      let done = 0;
+      while (done < this.#retiring.length && (this.#retiring[done] as { readonly at: number }).at <= now) (this.#retiring[done++] as { readonly retire: () => void }).retire();
+      this.#retiring.splice(0, done);
+      this.#timer = this.#retiring.length === 0 ? undefined : this.#sweepLater();
+    }, Math.max(0, first.at - performance.now()));
+    timer.unref();
+    return timer;
   }
 
   /** Forgets finished loads (the store is closing). */
   clear(): void {
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#retiring.length = 0;
     this.#kinds.clear();
+  }
+}
+
+/** Puts `entry`'s answers for `keys` into `shared` (its error for each, if it failed). */
+async function collect<T>(shared: Loaded<T>, entry: Entry, keys: readonly KeyValue[], since: number): Promise<void> {
+  try {
+    const result = (await entry.result) as Map<KeyValue, T>;
+    const fresh = entry.seq > since;
+    for (const key of keys) {
+      const v = result.get(key);
+      if (v !== undefined) shared.values.set(key, v);
+      if (fresh) shared.fresh.add(key);
+    }
+  } catch (error) {
+    for (const key of keys) shared.errors.set(key, error);
   }
 }
