@@ -3,6 +3,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { IsOfflineError, OriginError, SchemaError } from '../errors.js';
 import type { Origin, SelectRequest } from '../origin.js';
 import type { Row } from '../values.js';
+import { Deadlines } from './deadlines.js';
 
 /**
  * @internal Every origin statement of a store passes here: at most `concurrency` at once across all
@@ -15,6 +16,8 @@ export class OriginGate {
   readonly #limit: LimitFunction;
   readonly #timeoutMs: number;
   readonly #batchSize: number;
+  /** Every call's timeout, under one timer. */
+  readonly #deadlines: Deadlines;
   statements = 0;
   roundTrips = 0;
 
@@ -23,6 +26,7 @@ export class OriginGate {
     this.#limit = pLimit(options.concurrency);
     this.#timeoutMs = options.timeoutMs;
     this.#batchSize = options.batchSize;
+    this.#deadlines = new Deadlines(options.timeoutMs);
   }
 
   /** One round trip of `statements` statements: under the bound, counted, timed out, errors wrapped. */
@@ -57,21 +61,32 @@ export class OriginGate {
 
   /** `call`, given up after the timeout, its failure wrapped in an `OriginError` carrying the driver's error. */
   async #timed<T>(origin: Origin, call: (origin: Origin) => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(Object.assign(new Error(`no answer within ${this.#timeoutMs} ms`), { code: 'ADBV_ORIGIN_TIMEOUT' }));
-      }, this.#timeoutMs);
-    });
     try {
-      return await Promise.race([call(origin), timeout]);
+      return await new Promise<T>((resolve, reject) => {
+        const settled = this.#deadlines.set(() => reject(Object.assign(new Error(`no answer within ${this.#timeoutMs} ms`), { code: 'ADBV_ORIGIN_TIMEOUT' })));
+        let answer: Promise<T>;
+        try {
+          answer = call(origin);
+        } catch (error) {
+          settled();
+          throw error;
+        }
+        answer.then(
+          (value) => {
+            settled();
+            resolve(value);
+          },
+          (error: unknown) => {
+            settled();
+            reject(error);
+          },
+        );
+      });
     } catch (error) {
       // A result the schema cannot map, or caller SQL refused, is the caller's to fix: not the origin failing
       // (nor unreachable).
       if (error instanceof SchemaError || error instanceof TypeError) throw error;
       throw new OriginError(`${origin.description}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-    } finally {
-      clearTimeout(timer);
     }
   }
 
