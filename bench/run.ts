@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --name=X] [-- --delays=0,5,20] [-- --runs=5] [-- --scenarios=tree,batch]
+ * `npm run bench [-- --quick] [-- --name=X] [-- --delays=0,5,20] [-- --runs=9] [-- --scenarios=tree,batch]
  * [-- --impls=adbv-cold,mikro] [-- --no-warmup] [-- --budget-ms=20000] [-- --seed=42] [-- --cpu-prof=DIR] [-- --keep]`
  *
  * Runs the matrix of trials (scenarios × added round-trip times) × implementations against a real MariaDB
@@ -77,7 +77,7 @@ function parseArgs(argv: readonly string[]): Options {
     quick,
     name: flags.get('name') ?? (quick ? 'quick' : 'latest'),
     delays: list('delays', quick ? ['5'] : ['0', '5', '20']).map(Number),
-    runs: Number(flags.get('runs') ?? (quick ? 1 : 5)),
+    runs: Number(flags.get('runs') ?? (quick ? 1 : 9)),
     warmup: flags.has('no-warmup') ? false : !quick,
     budgetMs: Number(flags.get('budget-ms') ?? (quick ? 3000 : 20000)),
     scenarios,
