@@ -1,24 +1,15 @@
 // Cache reads packed as one JSON text (entities without REAL or BLOB columns) give every value exactly as the origin did, entity and relation lookups, on both drivers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { belongsTo, defineSchema, entity, hasMany, manyToMany, Mode, mysqlOrigin, openStore, sqliteCache, type SqliteDriver } from 'asyncdbview';
+import { spawnSync } from 'node:child_process';
+import { Mode, type SqliteDriver } from 'asyncdbview';
+import { snapshot, toJson } from './helpers/packed-read-snapshot.js';
 import { queryCacheFile } from './helpers/cache-file.js';
 import { createTestDb, mysqlSkipReason, type TestDb } from './helpers/mysql.js';
 import { tempDir } from './helpers/tmp.js';
 
 const skip = await mysqlSkipReason();
 const DRIVERS: readonly SqliteDriver[] = ['sqlite3', 'better-sqlite3'];
-
-// No REAL, no BLOB: every read of these entities is packed.
-const schema = defineSchema({
-  P: entity({ table: 'p', key: 'id', columns: { id: 'integer', label: 'text' }, relations: { vs: hasMany('V', 'p_id'), tags: manyToMany('T', { through: 'p_t', sourceKey: 'p_id', targetKey: 't_id' }) } }),
-  V: entity({
-    table: 'v', key: 'id',
-    columns: { id: 'integer', p_id: 'integer', t: 'text?', big: 'bigint?', dec: 'decimal?', flag: 'boolean?', at: 'datetime?', doc: 'json?', n: 'integer?' },
-    relations: { p: belongsTo('P', 'p_id') },
-  }),
-  T: entity({ table: 't', key: 'code', columns: { code: 'bigint', name: 'text' }, relations: {} }),
-});
 
 /** Text JSON must escape, and text it must not mangle. */
 const TEXTS = [
@@ -61,24 +52,8 @@ describe('packed cache reads', { skip }, () => {
     it(`${driver}: every value of entity and relation lookups offline is the origin's, the relations in their order`, async () => {
       const file = tmp.file(`packed-${driver}.db`);
       const ids = TEXTS.map((_, i) => i + 1);
-      const snapshot = async (mode: Mode, origin: boolean) => {
-        await using store = await openStore(schema, { origin: origin ? mysqlOrigin(db.url) : null, cache: sqliteCache(file, { driver }), mode });
-        await using view = store.view();
-        const vs = await view.V.many(ids);
-        const ps = await view.P.many([1, 2, 3, 4]);
-        const groups = await Promise.all(ps.map((p) => p.vs));
-        const tags = await Promise.all(ps.map((p) => p.tags));
-        const out = {
-          vs: vs.map((v) => ({ id: v.id, p_id: v.p_id, t: v.t, big: v.big, dec: v.dec, flag: v.flag, at: v.at === null ? null : v.at.toISOString(), doc: v.doc, n: v.n })),
-          groups: groups.map((g) => g.map((v) => [v.id, v.t])),
-          tags: tags.map((g) => g.map((t) => [t.code, t.name])),
-          parents: await Promise.all(vs.map(async (v) => (await v.p).label)),
-        };
-        if (origin) await store.flush();
-        return out;
-      };
-      const online = await snapshot(Mode.FRESHEN, true);
-      const offline = await snapshot(Mode.OFFLINE, false);
+      const online = await snapshot(file, driver, Mode.FRESHEN, db.url, ids);
+      const offline = await snapshot(file, driver, Mode.OFFLINE, null, ids);
       assert.deepEqual(offline, online);
       // The values are the origin's exactly: spot checks of what JSON would most easily lose.
       const byId = new Map(online.vs.map((v) => [v.id, v]));
@@ -91,6 +66,12 @@ describe('packed cache reads', { skip }, () => {
       // The file's rows are what the packed reads read (one JSON text per statement).
       const [{ n } = { n: -1 }] = await queryCacheFile<{ n: number }>(file, 'SELECT count(*) AS n FROM v');
       assert.equal(n, TEXTS.length);
+      // Where code generation from strings is refused, rows are built without it: the same answers.
+      const helper = new URL('./helpers/packed-read-snapshot.js', import.meta.url).href;
+      const script = `const m = await import(${JSON.stringify(helper)}); process.stdout.write(m.toJson(await m.snapshot(${JSON.stringify(file)}, ${JSON.stringify(driver)}, ${JSON.stringify(Mode.OFFLINE)}, null, ${JSON.stringify(ids)})));`;
+      const child = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60000 });
+      assert.equal(child.status, 0, child.stderr);
+      assert.equal(child.stdout, toJson(offline));
     });
   }
 });

@@ -11,7 +11,7 @@ import { quoteSqlite as q, type SqliteConnection } from '../../sqlite/connection
 export interface RowsRead {
   readonly sql: string;
   /** `SELECT json_group_array(json_array(…))` over `sql`, with its output column names in order. */
-  readonly packed?: { readonly sql: string; readonly names: readonly string[] };
+  readonly packed?: { readonly sql: string; readonly names: readonly string[]; readonly row: (cells: readonly unknown[]) => Row };
 }
 
 /**
@@ -31,7 +31,28 @@ export function packable(columns: readonly CompiledColumn[]): boolean {
 export function rowsRead(sql: string, names: readonly string[], exact: boolean): RowsRead {
   if (!exact) return { sql };
   const cells = names.map((n) => `s.${q(n)}`).join(', ');
-  return { sql, packed: { sql: `SELECT json_group_array(json_array(${cells})) AS j FROM (${sql}) s`, names } };
+  return { sql, packed: { sql: `SELECT json_group_array(json_array(${cells})) AS j FROM (${sql}) s`, names, row: rowMaker(names) } };
+}
+
+/**
+ * One row object from one packed array of cells: an object literal made for these names, so every row of
+ * the read is born with its final shape (a third faster than adding the properties one by one, for 10,000
+ * rows). Where code generation is not allowed (`--disallow-code-generation-from-strings`), or a name would
+ * be read as the prototype, the properties are added one by one.
+ */
+function rowMaker(names: readonly string[]): (cells: readonly unknown[]) => Row {
+  const oneByOne = (cells: readonly unknown[]): Row => {
+    const row: Row = {};
+    for (let c = 0; c < names.length; c++) row[names[c] as string] = cells[c];
+    return row;
+  };
+  if (names.includes('__proto__')) return oneByOne;
+  try {
+    // The names are JSON string literals, which JavaScript reads as the same strings.
+    return new Function('v', `return { ${names.map((n, c) => `${JSON.stringify(n)}: v[${c}]`).join(', ')} };`) as (cells: readonly unknown[]) => Row;
+  } catch {
+    return oneByOne;
+  }
 }
 
 /** The rows of `read` with `params`: packed when it can be, as plain rows otherwise. */
@@ -40,14 +61,8 @@ export async function readRows(db: SqliteConnection, read: RowsRead, params: rea
   if (packed === undefined) return db.all<Row>(read.sql, params);
   const [result] = await db.all<{ j: string | null }>(packed.sql, params);
   const cells = JSON.parse(result?.j ?? '[]') as unknown[][];
-  const names = packed.names;
-  const width = names.length;
+  const make = packed.row;
   const rows: Row[] = new Array(cells.length);
-  for (let i = 0; i < cells.length; i++) {
-    const values = cells[i] as unknown[];
-    const row: Row = {};
-    for (let c = 0; c < width; c++) row[names[c] as string] = values[c];
-    rows[i] = row;
-  }
+  for (let i = 0; i < cells.length; i++) rows[i] = make(cells[i] as unknown[]);
   return rows;
 }
