@@ -201,4 +201,23 @@ describe('lifecycle', { skip }, () => {
       await poolEnd(pool);
     }
   });
+
+  it('stores over one schema share their entity classes, and each object still answers to its own view', async () => {
+    await using first = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(tmp.file('shared-class-1.db')) });
+    await using second = await openStore(abSchema, { origin: mysqlOrigin(db.url), cache: testCache(tmp.file('shared-class-2.db')) });
+    const v1 = first.view();
+    const v2 = second.view();
+    const a1 = await v1.A(1);
+    const a2 = await v2.A(1);
+    // One class: a process opening store after store keeps one shape per entity.
+    assert.equal(Object.getPrototypeOf(a1), Object.getPrototypeOf(a2));
+    assert.notEqual(a1, a2);
+    assert.equal((await a2.bs).length, (await a1.bs).length);
+    v1.close();
+    // The first view's objects are closed; the second's, of the same class, are not.
+    assert.throws(() => a1.name, NotLiveError);
+    assert.equal(a2.name, 'a1');
+    assert.equal((await a2.bs)[0]?.a_id, 1);
+    v2.close();
+  });
 });

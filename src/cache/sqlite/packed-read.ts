@@ -41,6 +41,18 @@ export function rowsRead(sql: string, names: readonly string[], exact: boolean):
  * be read as the prototype, the properties are added one by one.
  */
 function rowMaker(names: readonly string[]): (cells: readonly unknown[]) => Row {
+  // One maker per list of names for the whole process: stores opened one after another share it (and
+  // what the engine learned running it) instead of compiling another.
+  const id = names.join('\u0000');
+  let make = MAKERS.get(id);
+  if (make === undefined) MAKERS.set(id, (make = newRowMaker(names)));
+  return make;
+}
+
+/** The row makers made so far, by their names joined with NUL (no column name holds one). */
+const MAKERS = new Map<string, (cells: readonly unknown[]) => Row>();
+
+function newRowMaker(names: readonly string[]): (cells: readonly unknown[]) => Row {
   const oneByOne = (cells: readonly unknown[]): Row => {
     const row: Row = {};
     for (let c = 0; c < names.length; c++) row[names[c] as string] = cells[c];

@@ -32,11 +32,23 @@ export interface EntityObject {
 /** @internal */
 export type EntityConstructor = new (view: EntityHost, row: Row, fresh: boolean) => EntityObject;
 
+/** Each compiled entity's class, made once whatever the number of stores opened over its schema. */
+const CLASSES = new WeakMap<CompiledEntity, EntityConstructor>();
+
 /**
- * Builds the class of `entity`'s objects. Column and relation accessors live on the prototype, built once
- * per entity, so an object costs three fields whatever its number of columns.
+ * The class of `entity`'s objects. Column and relation accessors live on the prototype, built once per
+ * entity, so an object costs three fields whatever its number of columns. Every store over the same
+ * compiled schema shares the class (an object's view is its own field): a class per store would give a
+ * process that opens stores one after another new shapes each time, and code that reads entity objects
+ * would go from fast property access to the slowest kind after a few stores.
  */
 export function makeEntityClass(entity: CompiledEntity): EntityConstructor {
+  let cls = CLASSES.get(entity);
+  if (cls === undefined) CLASSES.set(entity, (cls = buildEntityClass(entity)));
+  return cls;
+}
+
+function buildEntityClass(entity: CompiledEntity): EntityConstructor {
   const Cls = class {
     [VIEW]: EntityHost;
     [ROW]: Row;
