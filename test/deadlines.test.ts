@@ -8,8 +8,8 @@ interface DeadlinesLike {
   clear(): void;
 }
 /** The internal class, from the built package (it is not exported). */
-const DIST = new URL('../../dist/core/store/deadlines.js', import.meta.url);
-const { Deadlines } = (await import(DIST.href)) as { Deadlines: new (ms: number) => DeadlinesLike };
+const DIST = new URL('../../dist/core/deadlines.js', import.meta.url);
+const { Deadlines } = (await import(DIST.href)) as { Deadlines: new (ms: number, options?: { holdsProcess?: boolean }) => DeadlinesLike };
 
 describe('Deadlines (the origin gate timeout)', () => {
   it('fails exactly the calls not settled in time, each no sooner than its timeout, in the order they were set', async () => {
@@ -59,6 +59,10 @@ describe('Deadlines (the origin gate timeout)', () => {
     const pending = spawnSync(process.execPath, ['--input-type=module', '-e', script(false)], { encoding: 'utf8', timeout: 30000 });
     assert.equal(pending.status, 0, pending.stderr);
     assert.equal(pending.stdout.trim(), 'failed');
+    // holdsProcess: false (in-flight's grace period): an unsettled deadline does not keep the process up.
+    const loose = spawnSync(process.execPath, ['--input-type=module', '-e', script(false).replace('new Deadlines(300)', 'new Deadlines(60000, { holdsProcess: false })')], { encoding: 'utf8', timeout: 30000 });
+    assert.equal(loose.status, 0, loose.stderr);
+    assert.equal(loose.stdout, '');
   });
 
   it('clear() drops every deadline: nothing fails afterwards', async () => {

@@ -10,8 +10,8 @@ import { quoteSqlite as q, type SqliteConnection } from '../../sqlite/connection
  */
 export interface RowsRead {
   readonly sql: string;
-  /** `SELECT json_group_array(json_array(…))` over `sql`, with its output column names in order. */
-  readonly packed?: { readonly sql: string; readonly names: readonly string[]; readonly row: (cells: readonly unknown[]) => Row };
+  /** `SELECT json_group_array(json_array(…))` over `sql`, and how one of its arrays of cells becomes a row. */
+  readonly packed?: { readonly sql: string; readonly row: (cells: readonly unknown[]) => Row };
 }
 
 /**
@@ -31,7 +31,7 @@ export function packable(columns: readonly CompiledColumn[]): boolean {
 export function rowsRead(sql: string, names: readonly string[], exact: boolean): RowsRead {
   if (!exact) return { sql };
   const cells = names.map((n) => `s.${q(n)}`).join(', ');
-  return { sql, packed: { sql: `SELECT json_group_array(json_array(${cells})) AS j FROM (${sql}) s`, names, row: rowMaker(names) } };
+  return { sql, packed: { sql: `SELECT json_group_array(json_array(${cells})) AS j FROM (${sql}) s`, row: rowMaker(names) } };
 }
 
 /**

@@ -532,10 +532,11 @@ export class SqliteCacheStore implements CacheStore {
     if (this.#claimant === undefined) return true;
     if (this.#watch === undefined || !this.#alone) return false;
     const memo = this.#quietMemo;
+    const turn = eventLoopTurn();
     const statements = this.#sent();
-    if (memo !== undefined && memo.turn === eventLoopTurn() && memo.statements === statements) return true;
+    if (memo !== undefined && memo.turn === turn && memo.statements === statements) return true;
     if (this.#watch.quiet()) {
-      this.#quietMemo = { turn: eventLoopTurn(), statements };
+      this.#quietMemo = { turn, statements };
       return true;
     }
     this.#company(false);

@@ -1,5 +1,6 @@
 // Loads on their way to the origin, shared by every view of a store so each reaches the origin once.
 import type { KeyValue } from '../values.js';
+import { Deadlines } from '../deadlines.js';
 import type { Loaded } from './lookup-kind.js';
 
 /** How long a finished load stays visible, so a view whose cache read raced with it still shares it. */
@@ -18,9 +19,8 @@ interface Entry {
 export class InFlight {
   #seq = 0;
   readonly #kinds = new Map<string, Map<KeyValue, Entry>>();
-  /** Finished loads still visible, oldest first, each with when it retires: one timer for them all. */
-  readonly #retiring: { readonly at: number; readonly retire: () => void }[] = [];
-  #timer: NodeJS.Timeout | undefined;
+  /** Finished loads still visible retire after their grace, under one timer that never holds the process. */
+  readonly #grace = new Deadlines(GRACE_MS, { holdsProcess: false });
 
   /** A new sequence number (views take one when they are made). */
   next(): number {
@@ -124,31 +124,12 @@ export class InFlight {
     const retire = () => {
       for (const key of keys) if (table.get(key) === entry) table.delete(key);
     };
-    settled.then(() => {
-      this.#retiring.push({ at: performance.now() + GRACE_MS, retire });
-      this.#timer ??= this.#sweepLater();
-    }, retire);
-  }
-
-  /** One timer for every finished load: retires those whose grace is over, then waits for the next. */
-  #sweepLater(): NodeJS.Timeout {
-    const first = this.#retiring[0] as { readonly at: number };
-    const timer = setTimeout(() => {
-      const now = performance.now();
-      let done = 0;
-      while (done < this.#retiring.length && (this.#retiring[done] as { readonly at: number }).at <= now) (this.#retiring[done++] as { readonly retire: () => void }).retire();
-      this.#retiring.splice(0, done);
-      this.#timer = this.#retiring.length === 0 ? undefined : this.#sweepLater();
-    }, Math.max(0, first.at - performance.now()));
-    timer.unref();
-    return timer;
+    settled.then(() => void this.#grace.set(retire), retire);
   }
 
   /** Forgets finished loads (the store is closing). */
   clear(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#retiring.length = 0;
+    this.#grace.clear();
     this.#kinds.clear();
   }
 }

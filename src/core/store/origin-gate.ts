@@ -3,7 +3,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { IsOfflineError, OriginError, SchemaError } from '../errors.js';
 import type { Origin, SelectRequest } from '../origin.js';
 import type { Row } from '../values.js';
-import { Deadlines } from './deadlines.js';
+import { Deadlines } from '../deadlines.js';
 
 /**
  * @internal Every origin statement of a store passes here: at most `concurrency` at once across all

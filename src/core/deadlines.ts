@@ -1,4 +1,4 @@
-// Timeouts for many calls under one timer: the origin gate's, one per store, not one per statement.
+// Timeouts for many calls under one timer: the origin gate's statements, and how long finished loads stay shared.
 
 interface Pending {
   readonly at: number;
@@ -11,17 +11,19 @@ interface Pending {
  * cost each point lookup a timer list made and dropped (Node keeps one per duration, removed when it
  * empties). All calls share one duration, so their deadlines come in the order they were set: a queue,
  * swept when the oldest is due. The timer holds the process open only while a call is pending, as a
- * timer per call would.
+ * timer per call would; with `holdsProcess: false`, never (what is timed is bookkeeping, not a caller).
  */
 export class Deadlines {
   readonly #ms: number;
+  readonly #holdsProcess: boolean;
   readonly #queue: Pending[] = [];
   #head = 0;
   #live = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(ms: number) {
+  constructor(ms: number, options: { readonly holdsProcess?: boolean } = {}) {
     this.#ms = ms;
+    this.#holdsProcess = options.holdsProcess ?? true;
   }
 
   /**
@@ -30,7 +32,7 @@ export class Deadlines {
   set(fail: () => void): () => void {
     const entry: Pending = { at: performance.now() + this.#ms, fail, done: false };
     this.#queue.push(entry);
-    if (this.#live++ === 0) this.#timer?.ref();
+    if (this.#live++ === 0 && this.#holdsProcess) this.#timer?.ref();
     this.#timer ??= this.#sweepAt(entry.at);
     return () => this.#settle(entry);
   }
@@ -58,7 +60,7 @@ export class Deadlines {
 
   #sweepAt(at: number): NodeJS.Timeout {
     const timer = setTimeout(() => this.#sweep(), Math.max(1, Math.ceil(at - performance.now())));
-    if (this.#live === 0) timer.unref();
+    if (this.#live === 0 || !this.#holdsProcess) timer.unref();
     return timer;
   }
 
@@ -79,7 +81,7 @@ export class Deadlines {
     if (this.#head < queue.length) this.#timer ??= this.#sweepAt((queue[this.#head] as Pending).at);
   }
 
-  /** Drops every pending deadline without failing it (the store is closing). */
+  /** Drops every pending deadline without calling it (the store is closing). */
   clear(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
